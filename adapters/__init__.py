@@ -1,0 +1,1 @@
+"""Ports (typing.Protocol, one per external system) and their httpx implementations."""

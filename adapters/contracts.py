@@ -1,0 +1,17 @@
+"""Contract management port."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from domain.reference import Contract
+
+
+class ContractsPort(Protocol):
+    async def get_contract(self, contract_id: str) -> Contract: ...
+
+    async def link_supplier(self, contract_id: str, erp_supplier_id: str, *, idempotency_key: str) -> Contract:
+        """Record the ERP supplier on the contract. Raises BusinessRuleError code
+        `supplier_mismatch` when the contract already belongs to another supplier, and
+        NotFoundError when the contract does not exist."""
+        ...

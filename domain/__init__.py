@@ -1,0 +1,1 @@
+"""Canonical SupplyBridge models and pure business rules: no I/O, no Temporal."""

@@ -1,0 +1,202 @@
+"""Canonical supplier model: what the vendor credentialing system sends us to onboard,
+and what the ERP supplier master holds."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import EmailStr, Field, field_validator
+
+from domain.base import DomainModel, LenientModel
+from domain.sensitive import Sensitive
+
+
+class TaxIdKind(StrEnum):
+    EIN = "EIN"
+    SSN = "SSN"
+
+
+class TaxId(DomainModel):
+    kind: TaxIdKind
+    value: Sensitive
+
+    def digits(self) -> str:
+        return "".join(ch for ch in self.value.reveal() if ch.isdigit())
+
+
+class Address(DomainModel):
+    line1: str = Field(min_length=1, max_length=240)
+    line2: str | None = None
+    city: str = Field(min_length=1, max_length=60)
+    state: str = Field(min_length=2, max_length=3)
+    postal_code: str = Field(min_length=3, max_length=10)
+    country: str = Field(default="US", min_length=2, max_length=2)
+
+
+class AccountType(StrEnum):
+    CHECKING = "checking"
+    SAVINGS = "savings"
+
+
+class BankAccount(DomainModel):
+    routing_number: Sensitive
+    account_number: Sensitive
+    account_type: AccountType = AccountType.CHECKING
+    holder_name: str = Field(min_length=1, max_length=240)
+
+
+class Identifiers(DomainModel):
+    """Optional industry identifiers: DUNS, GS1 GLN, HIBCC HIN, CMS NPI."""
+
+    duns: str | None = None
+    gln: str | None = None
+    hin: str | None = None
+    npi: str | None = None
+
+
+class Contact(DomainModel):
+    name: str = Field(min_length=1, max_length=120)
+    email: EmailStr | None = None
+    phone: str | None = None
+    role: str = Field(default="general", max_length=60)
+
+
+class CredentialDocument(DomainModel):
+    kind: str = Field(min_length=1, max_length=60)
+    received_on: date | None = None
+    expires_on: date | None = None
+
+
+class CredentialingStatus(StrEnum):
+    APPROVED = "approved"
+    PENDING = "pending"
+    EXPIRED = "expired"
+    SUSPENDED = "suspended"
+    DENIED = "denied"
+
+
+class Credentialing(DomainModel):
+    status: CredentialingStatus
+    documents: list[CredentialDocument] = Field(default_factory=list)
+
+
+class SourceRef(DomainModel):
+    system: str = Field(min_length=1, max_length=60)
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class SupplierOnboardingRequest(DomainModel):
+    """A supplier registration as the vendor credentialing system sends it.
+
+    The structure is checked on parse; the business rules (check digits, credentialing,
+    expiries) are checked by `domain.validation.validate_onboarding_request`, so that a
+    request can be taken in, rejected with every reason at once, and the rejection audited.
+    """
+
+    source: SourceRef
+    legal_name: str = Field(min_length=1, max_length=240)
+    dba_name: str | None = Field(default=None, max_length=240)
+    tax_id: TaxId
+    identifiers: Identifiers = Field(default_factory=Identifiers)
+    remit_to: Address
+    order_from: Address | None = None
+    bank_account: BankAccount
+    payment_terms: str = Field(min_length=1, max_length=30)
+    categories: list[str] = Field(default_factory=list)
+    diversity: list[str] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
+    contract_refs: list[str] = Field(default_factory=list)
+    credentialing: Credentialing
+
+    @field_validator("legal_name", "dba_name")
+    @classmethod
+    def _strip(cls, value: str | None) -> str | None:
+        return value.strip() if value is not None else None
+
+
+class ErpSupplierStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    ON_HOLD = "on_hold"
+
+
+class ErpSupplier(LenientModel):
+    """A supplier as the ERP supplier master returns it."""
+
+    erp_supplier_id: str
+    legal_name: str
+    tax_id: TaxId | None = None
+    status: ErpSupplierStatus = ErpSupplierStatus.ACTIVE
+    hold_reason: str | None = None
+    payment_terms: str | None = None
+    identifiers: dict[str, str | None] = Field(default_factory=dict)
+    categories: list[str] = Field(default_factory=list)
+    external_ids: dict[str, str] = Field(default_factory=dict)
+
+
+class SitePurpose(StrEnum):
+    REMIT_TO = "remit_to"
+    ORDER_FROM = "order_from"
+
+
+class SupplierSite(DomainModel):
+    purpose: SitePurpose
+    address: Address
+
+
+class ErpSupplierDraft(DomainModel):
+    """What the ERP needs to create a supplier header (sites and bank accounts follow)."""
+
+    legal_name: str
+    dba_name: str | None = None
+    tax_id: TaxId
+    payment_terms: str
+    identifiers: Identifiers = Field(default_factory=Identifiers)
+    categories: list[str] = Field(default_factory=list)
+    diversity: list[str] = Field(default_factory=list)
+    external_ids: dict[str, str] = Field(default_factory=dict)
+
+
+class ErpSupplierUpdate(DomainModel):
+    """Fields the vendor credentialing system is authoritative for (survivorship): the ERP keeps
+    its own payment terms, remit-to and bank account; a different bank account is never applied
+    automatically (bank-change fraud), it is reported for verification instead."""
+
+    categories: list[str] | None = None
+    diversity: list[str] | None = None
+    identifiers: dict[str, str] | None = None
+    external_ids: dict[str, str] | None = None
+
+
+def erp_draft_from_request(request: SupplierOnboardingRequest) -> ErpSupplierDraft:
+    return ErpSupplierDraft(
+        legal_name=request.legal_name,
+        dba_name=request.dba_name,
+        tax_id=request.tax_id,
+        payment_terms=request.payment_terms,
+        identifiers=request.identifiers,
+        categories=list(request.categories),
+        diversity=list(request.diversity),
+        external_ids={request.source.system: request.source.id},
+    )
+
+
+def sites_from_request(request: SupplierOnboardingRequest) -> list[SupplierSite]:
+    sites = [SupplierSite(purpose=SitePurpose.REMIT_TO, address=request.remit_to)]
+    if request.order_from is not None:
+        sites.append(SupplierSite(purpose=SitePurpose.ORDER_FROM, address=request.order_from))
+    return sites
+
+
+def update_for_existing(request: SupplierOnboardingRequest, existing: ErpSupplier) -> ErpSupplierUpdate:
+    """Survivorship for a supplier the ERP already holds: categories and diversity are merged,
+    identifiers the ERP lacks are filled in, the vendor-management id is cross-referenced."""
+    categories = sorted(set(existing.categories) | set(request.categories))
+    identifiers = {k: v for k, v in request.identifiers.model_dump().items() if v and not existing.identifiers.get(k)}
+    return ErpSupplierUpdate(
+        categories=categories if categories != sorted(existing.categories) else None,
+        diversity=list(request.diversity) or None,
+        identifiers=identifiers or None,
+        external_ids={**existing.external_ids, request.source.system: request.source.id},
+    )

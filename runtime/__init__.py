@@ -1,0 +1,1 @@
+"""Settings, Temporal client factory, payload codec, telemetry and the dev-server launcher."""

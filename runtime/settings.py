@@ -1,0 +1,90 @@
+"""One validated `Settings` object for every process (prefix `SUPPLYBRIDGE_`).
+
+Development defaults make `supplybridge up` work with no configuration. Outside
+`environment=development` the placeholder secrets below are refused at start, so a
+production deployment cannot run with a key that is published in this repository.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_PAYLOAD_KEY = "c3VwcGx5YnJpZGdlLWRldmVsb3BtZW50LWtleS0zMmI="  # base64 of 32 bytes, dev only
+DEV_WEBHOOK_SECRET = "supplybridge-dev-webhook-secret"
+DEV_SANDBOX_TOKEN = "supplybridge-dev-sandbox-token"
+_PLACEHOLDERS = {DEV_PAYLOAD_KEY, DEV_WEBHOOK_SECRET, DEV_SANDBOX_TOKEN, "changethis", ""}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SUPPLYBRIDGE_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    state_dir: Path = Field(default=Path(".supplybridge"), description="Temporal SQLite file, store, sandbox data")
+
+    # Temporal
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "supplybridge"
+    temporal_ui_port: int = 8233
+    temporal_ui_url: str | None = Field(default=None, description="defaults to http://127.0.0.1:<ui port>")
+    temporal_tls: bool = False
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = None
+    temporal_api_key: SecretStr | None = None
+    payload_encryption_key: SecretStr = SecretStr(DEV_PAYLOAD_KEY)
+    payload_key_id: str = "dev"
+
+    # Our own services
+    host: str = "127.0.0.1"
+    api_port: int = 8000
+    sandbox_port: int = 8300
+    sandbox_url: str | None = Field(default=None, description="defaults to http://127.0.0.1:<sandbox port>")
+    sandbox_token: SecretStr = SecretStr(DEV_SANDBOX_TOKEN)
+    webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
+    store_url: str | None = Field(default=None, description="SQLAlchemy URL; defaults to SQLite in state_dir")
+    http_timeout_seconds: float = 10.0
+
+    # Process rules
+    review_sla_hours: float = 24.0
+    telemetry: Literal["none", "console"] = "none"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_outside_development(self) -> Settings:
+        if self.environment == "development":
+            return self
+        for name in ("payload_encryption_key", "webhook_secret", "sandbox_token"):
+            if getattr(self, name).get_secret_value() in _PLACEHOLDERS:
+                raise ValueError(
+                    f"SUPPLYBRIDGE_{name.upper()} must be set to a real secret when environment is "
+                    f"{self.environment}"
+                )
+        return self
+
+    @property
+    def resolved_sandbox_url(self) -> str:
+        return (self.sandbox_url or f"http://127.0.0.1:{self.sandbox_port}").rstrip("/")
+
+    @property
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{(self.state_dir / 'supplybridge.sqlite').resolve()}"
+
+    @property
+    def resolved_ui_url(self) -> str:
+        return (self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}").rstrip("/")
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def review_sla(self) -> timedelta:
+        return timedelta(hours=self.review_sla_hours)
+
+    def workflow_url(self, workflow_id: str) -> str:
+        return f"{self.resolved_ui_url}/namespaces/{self.temporal_namespace}/workflows/{workflow_id}"
