@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     sandbox_url: str | None = Field(default=None, description="defaults to http://127.0.0.1:<sandbox port>")
     sandbox_token: SecretStr = SecretStr(DEV_SANDBOX_TOKEN)
     webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
+    erp_url: str | None = Field(default=None, description="defaults to <sandbox url>/erp")
+    vendor_management_url: str | None = Field(default=None, description="defaults to <sandbox url>/vendor-management")
+    contracts_url: str | None = Field(default=None, description="defaults to <sandbox url>/contracts")
+    screening_url: str | None = Field(default=None, description="defaults to <sandbox url>/screening")
     store_url: str | None = Field(default=None, description="SQLAlchemy URL; defaults to SQLite in state_dir")
     http_timeout_seconds: float = 10.0
 
@@ -69,6 +73,11 @@ class Settings(BaseSettings):
     @property
     def resolved_sandbox_url(self) -> str:
         return (self.sandbox_url or f"http://127.0.0.1:{self.sandbox_port}").rstrip("/")
+
+    def system_url(self, system: str) -> str:
+        """Base URL of one external system: its own setting, else the sandbox prefix."""
+        explicit = getattr(self, f"{system.replace('-', '_')}_url")
+        return (explicit or f"{self.resolved_sandbox_url}/{system}").rstrip("/")
 
     @property
     def resolved_store_url(self) -> str:
