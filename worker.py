@@ -1,0 +1,86 @@
+"""Composition root: settings -> adapters -> activity objects -> Worker.
+
+The only place that wires concrete adapters (httpx clients of each external system, the
+SQLAlchemy store) into the activity classes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.onboarding import OnboardingActivities
+from activities.status_sync import StatusSyncActivities
+from adapters.contracts import HttpContracts
+from adapters.erp import HttpErp
+from adapters.http import SystemClient
+from adapters.screening import HttpScreening
+from adapters.vendor_management import HttpVendorManagement
+from runtime.settings import Settings
+from store import Store
+from workflows.onboarding import SupplierOnboardingWorkflow
+from workflows.status_sync import SupplierStatusSyncWorkflow
+
+WORKFLOWS: Sequence[type] = (SupplierOnboardingWorkflow, SupplierStatusSyncWorkflow)
+
+
+def activity_functions(*activity_objects: object) -> list[Any]:
+    """Every @activity.defn method of the given objects."""
+    functions = []
+    for obj in activity_objects:
+        for name in dir(type(obj)):
+            attr = getattr(obj, name)
+            if callable(attr) and hasattr(attr, "__temporal_activity_definition"):
+                functions.append(attr)
+    return functions
+
+
+@contextlib.asynccontextmanager
+async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
+    """The activity objects over real adapters; closes the HTTP clients and the store after."""
+    token = settings.sandbox_token.get_secret_value()
+    timeout = settings.http_timeout_seconds
+    clients = {
+        system: SystemClient(system.replace("-", "_"), settings.system_url(system), token=token, timeout=timeout)
+        for system in ("erp", "screening", "contracts", "vendor-management")
+    }
+    store = Store(settings.resolved_store_url)
+    erp = HttpErp(clients["erp"])
+    try:
+        yield [
+            OnboardingActivities(
+                erp=erp,
+                screening=HttpScreening(clients["screening"]),
+                contracts=HttpContracts(clients["contracts"]),
+                vendor_management=HttpVendorManagement(clients["vendor-management"]),
+                store=store,
+            ),
+            StatusSyncActivities(erp=erp, store=store),
+        ]
+    finally:
+        for client in clients.values():
+            await client.aclose()
+        store.close()
+
+
+def build_worker(client: Client, settings: Settings, activities: Sequence[object]) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=list(WORKFLOWS),
+        activities=activity_functions(*activities),
+        max_concurrent_activities=50,
+    )
+
+
+async def run_worker(settings: Settings, client: Client, stop: asyncio.Event | None = None) -> None:
+    """Run until `stop` is set (or forever), then shut the worker down gracefully."""
+    async with activity_objects(settings) as objects:
+        worker = build_worker(client, settings, objects)
+        async with worker:
+            await (stop.wait() if stop else asyncio.Event().wait())

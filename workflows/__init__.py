@@ -1,0 +1,1 @@
+"""One module per business process. Deterministic: imports domain and temporalio only."""

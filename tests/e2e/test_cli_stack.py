@@ -1,0 +1,154 @@
+"""End to end, as a user works: `supplybridge up` on free ports with a fresh state dir, suppliers
+onboarded through the CLI with --json, outcomes read back from the CLI, the sandbox ERP and the
+`temporal` CLI; a suspension in the vendor system holds the ERP supplier within 10 s."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from runtime.binaries import temporal_cli_path
+from runtime.ports import free_port
+from runtime.settings import DEV_SANDBOX_TOKEN
+from tests.examples import EXAMPLES
+
+pytestmark = pytest.mark.e2e
+CLI = [sys.executable, "-m", "starter.cli"]
+
+
+@dataclass
+class Stack:
+    temporal: str
+    ui_port: int
+    sandbox: str
+    process: subprocess.Popen[str]
+
+    def cli(self, *args: str, check_json: bool = True) -> tuple[int, dict[str, Any]]:
+        done = subprocess.run(
+            [*CLI, "--address", self.temporal, "--ui-port", str(self.ui_port), *args, "--json"],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert "Fatal Python error" not in done.stderr
+        lines = [line for line in done.stdout.splitlines() if line.strip()]
+        assert len(lines) == 1, f"expected one JSON line, got: {done.stdout!r} / {done.stderr!r}"
+        return done.returncode, json.loads(lines[0])
+
+    def sandbox_get(self, path: str) -> Any:
+        headers = {"Authorization": f"Bearer {DEV_SANDBOX_TOKEN}"}
+        return httpx.get(f"{self.sandbox}{path}", headers=headers, timeout=10).json()
+
+    def sandbox_post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {DEV_SANDBOX_TOKEN}"}
+        return httpx.post(f"{self.sandbox}{path}", json=body, headers=headers, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    state = tmp_path_factory.mktemp("state")
+    ports = {name: free_port() for name in ("temporal", "ui", "sandbox", "api")}
+    process = subprocess.Popen(
+        [*CLI, "up", "--state-dir", str(state), "--temporal-port", str(ports["temporal"]), "--ui-port",
+         str(ports["ui"]), "--sandbox-port", str(ports["sandbox"]), "--api-port", str(ports["api"]), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        ready = json.loads(process.stdout.readline() or "{}")  # blocks until the ready line
+        assert ready.get("status") == "ready", process.stderr.read() if process.poll() is not None else ready
+        yield Stack(f"127.0.0.1:{ports['temporal']}", ports["ui"], f"http://127.0.0.1:{ports['sandbox']}", process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
+    assert process.returncode == 0
+
+
+def erp_suppliers_with_tax_id(stack: Stack, tax_id: str) -> list[dict[str, Any]]:
+    return list(stack.sandbox_get(f"/erp/suppliers?tax_id={tax_id}")["items"])
+
+
+def supplier_file(tmp_path: Path, name: str, **changes: Any) -> str:
+    data = json.loads((EXAMPLES / "suppliers" / f"{name}.json").read_text())
+    data.update(changes)
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_new_supplier_onboarded_once_and_held_when_suspended(stack: Stack, tmp_path: Path) -> None:
+    path = supplier_file(tmp_path, "new-supplier", source={"system": "vendor_management", "id": "VM-300001"})
+    code, out = stack.cli("onboard", path, "--wait")
+    assert code == 0 and out["outcome"] == "onboarded", out
+    erp_id = out["result"]["erp_supplier_id"]
+    assert [s["erp_supplier_id"] for s in erp_suppliers_with_tax_id(stack, "45-2873311")] == [erp_id]
+
+    code, again = stack.cli("onboard", path, "--wait")  # a second submission never duplicates
+    assert code == 0 and again["result"]["erp_supplier_id"] == erp_id
+    assert len(erp_suppliers_with_tax_id(stack, "45-2873311")) == 1
+
+    started = time.monotonic()
+    assert stack.sandbox_post("/vendor-management/suppliers/VM-300001/status", {"status": "suspended"}).status_code == 202
+    while stack.sandbox_get(f"/erp/suppliers/{erp_id}")["status"] != "on_hold":
+        assert time.monotonic() - started < 10, "not on hold within 10 s"
+        time.sleep(0.2)
+
+    described = subprocess.run(
+        [str(temporal_cli_path()), "workflow", "describe", "--address", stack.temporal, "-w",
+         "supplier-onboarding-VM-300001", "-o", "json"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert described.returncode == 0, described.stderr
+    assert "SupplyBridgeOutcome" in described.stdout and "45-2873311" not in described.stdout
+
+
+def test_rejections_exit_3_and_change_nothing(stack: Stack) -> None:
+    before = stack.sandbox_get("/erp/suppliers?limit=500")["total"]
+    code, out = stack.cli("onboard", str(EXAMPLES / "suppliers" / "bad-routing-number.json"), "--wait")
+    assert code == 3 and out["result"]["reasons"][0]["field"] == "bank_account.routing_number"
+    code, out = stack.cli("onboard", str(EXAMPLES / "suppliers" / "excluded-on-leie.json"), "--wait")
+    assert code == 3 and out["result"]["rejection_kind"] == "compliance_block"
+    assert "APEX DURABLE MEDICAL EQUIPMENT INC" in out["result"]["reasons"][0]["reason"]
+    assert stack.sandbox_get("/erp/suppliers?limit=500")["total"] == before
+
+
+def test_existing_supplier_is_linked(stack: Stack) -> None:
+    code, out = stack.cli("onboard", str(EXAMPLES / "suppliers" / "existing-supplier.json"), "--wait")
+    assert code == 0 and out["outcome"] == "linked" and out["result"]["erp_supplier_id"] == "SUP-0002"
+    assert len(erp_suppliers_with_tax_id(stack, "52-1987345")) == 1
+
+
+def test_possible_duplicate_waits_then_approval_creates(stack: Stack) -> None:
+    code, out = stack.cli("onboard", str(EXAMPLES / "suppliers" / "possible-duplicate.json"), "--wait")
+    assert code == 0 and out["stage"] == "awaiting_review", out
+    workflow_id = out["workflow_id"]
+    code, status = stack.cli("status", workflow_id)
+    assert status["result"]["assigned_team"] == "vendor-master-data"
+    code, decided = stack.cli("approve", workflow_id, "--reason", "different company")
+    assert code == 0 and decided["outcome"] == "onboarded", decided
+    code, refused = stack.cli("reject", workflow_id, "--reason", "too late")
+    assert code == 2 and "error" in refused
+
+
+def test_bad_input_names_the_field(stack: Stack, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    data = json.loads((EXAMPLES / "suppliers" / "new-supplier.json").read_text())
+    del data["tax_id"]
+    broken.write_text(json.dumps(data))
+    code, out = stack.cli("onboard", str(broken))
+    assert code == 2 and out["errors"][0]["field"] == "tax_id"
+    code, out = stack.cli("status", "supplier-onboarding-NOPE")
+    assert code == 2

@@ -1,0 +1,83 @@
+"""Each test gets its own time-skipping WorkflowEnvironment (fast: the Java test server starts in
+well under a second) and a fresh task queue; activities run over hand-written fakes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.onboarding import OnboardingActivities
+from activities.status_sync import StatusSyncActivities
+from runtime.binaries import test_server_path
+from runtime.namespace import ensure_search_attributes
+from runtime.settings import Settings
+from runtime.temporal_client import data_converter
+from tests.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
+from worker import WORKFLOWS, activity_functions
+from workflows.search_attributes import REGISTRATION
+
+
+@dataclass
+class Systems:
+    erp: FakeErp = field(default_factory=FakeErp)
+    screening: FakeScreening = field(default_factory=FakeScreening)
+    contracts: FakeContracts = field(default_factory=FakeContracts)
+    vendor_management: FakeVendorManagement = field(default_factory=FakeVendorManagement)
+    store: FakeStore = field(default_factory=FakeStore)
+
+    def activities(self) -> list[object]:
+        return [
+            OnboardingActivities(
+                erp=self.erp,  # type: ignore[arg-type]
+                screening=self.screening,  # type: ignore[arg-type]
+                contracts=self.contracts,  # type: ignore[arg-type]
+                vendor_management=self.vendor_management,
+                store=self.store,  # type: ignore[arg-type]
+            ),
+            StatusSyncActivities(erp=self.erp, store=self.store),  # type: ignore[arg-type]
+        ]
+
+
+@dataclass
+class Harness:
+    env: WorkflowEnvironment
+    systems: Systems
+    task_queue: str
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+
+@pytest.fixture
+def systems() -> Systems:
+    systems = Systems()
+    systems.erp.seed("SUP-0001", "Lakeshore Medical Products Inc", "36-4412098")
+    systems.erp.seed("SUP-0002", "Northgate Surgical Supply LLC", "52-1987345")
+    systems.erp.seed("SUP-0005", "Summit Laboratory Diagnostics LLC", "46-3891042", status="inactive")
+    systems.contracts.seed("CTR-2026-0107", "SUP-0002")
+    systems.contracts.seed("CTR-NEW-0001", None)
+    return systems
+
+
+@pytest.fixture
+async def harness(systems: Systems) -> AsyncIterator[Harness]:
+    converter = data_converter(Settings(environment="development"))
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=converter, test_server_existing_path=str(test_server_path())
+    ) as env:
+        await ensure_search_attributes(env.client, REGISTRATION)
+        task_queue = f"test-{uuid.uuid4()}"
+        async with Worker(
+            env.client,
+            task_queue=task_queue,
+            workflows=list(WORKFLOWS),
+            activities=activity_functions(*systems.activities()),
+        ):
+            yield Harness(env=env, systems=systems, task_queue=task_queue)

@@ -1,0 +1,88 @@
+"""Supplier status sync: vendor status events put the ERP supplier on hold and release it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from temporalio.client import WorkflowHandle
+
+from domain.events import CrossReference, VendorStatus, VendorStatusEvent
+from domain.status_sync import StatusSyncInput, StatusSyncResult, StatusSyncState, status_sync_workflow_id
+from tests.workflows.conftest import Harness
+from workflows.status_sync import SupplierStatusSyncWorkflow
+
+
+def event(status: VendorStatus, vendor_id: str = "VM-100002", erp_id: str | None = None, **kw: object) -> VendorStatusEvent:
+    return VendorStatusEvent(
+        event_id=kw.pop("event_id", f"evt-{uuid.uuid4().hex}"),  # type: ignore[arg-type]
+        vendor_id=vendor_id,
+        erp_supplier_id=erp_id,
+        status=status,
+        reason="annual review",
+        occurred_at=datetime.now(UTC),
+    )
+
+
+async def signal_with_start(h: Harness, evt: VendorStatusEvent, suffix: str) -> WorkflowHandle:
+    return await h.client.start_workflow(
+        SupplierStatusSyncWorkflow.run,
+        StatusSyncInput(vendor_id=evt.vendor_id),
+        id=status_sync_workflow_id(evt.vendor_id) + suffix,
+        task_queue=h.task_queue,
+        start_signal="status_changed",
+        start_signal_args=[evt],
+        result_type=StatusSyncResult,
+    )
+
+
+async def until_applied(handle: WorkflowHandle, count: int) -> StatusSyncState:
+    for _ in range(200):
+        state: StatusSyncState = await handle.query(SupplierStatusSyncWorkflow.status)
+        if state.applied_count >= count:
+            return state
+    raise AssertionError(f"only {state.applied_count} applied")
+
+
+async def test_suspension_holds_and_reinstatement_releases(harness: Harness) -> None:
+    suffix = uuid.uuid4().hex[:6]
+    handle = await signal_with_start(harness, event(VendorStatus.SUSPENDED, erp_id="SUP-0002"), suffix)
+    state = await until_applied(handle, 1)
+    assert state.erp_status == "on_hold"
+    assert harness.systems.erp.suppliers["SUP-0002"].hold_reason == "vendor management: suspended (annual review)"
+
+    await signal_with_start(harness, event(VendorStatus.REINSTATED, erp_id="SUP-0002"), suffix)
+    state = await until_applied(handle, 2)
+    assert state.erp_status == "active"
+    assert harness.systems.erp.suppliers["SUP-0002"].status.value == "active"
+    assert "supplier.hold_released" in harness.systems.store.event_types()
+
+
+async def test_vendor_is_resolved_through_the_cross_reference(harness: Harness) -> None:
+    harness.systems.store.record_cross_reference(
+        CrossReference(
+            entity="supplier", source_system="vendor_management", source_id="VM-200417",
+            target_system="erp", target_id="SUP-0001",
+        )
+    )
+    handle = await signal_with_start(harness, event(VendorStatus.CREDENTIAL_EXPIRED, vendor_id="VM-200417"), "")
+    state = await until_applied(handle, 1)
+    assert state.erp_supplier_id == "SUP-0001" and state.erp_status == "on_hold"
+
+
+async def test_repeated_event_is_applied_once_and_unknown_vendor_is_noted(harness: Harness) -> None:
+    evt = event(VendorStatus.SUSPENDED, vendor_id="VM-999999", event_id="evt-same")
+    handle = await signal_with_start(harness, evt, "")
+    await until_applied(handle, 1)
+    await handle.signal(SupplierStatusSyncWorkflow.status_changed, evt)
+    await handle.signal(SupplierStatusSyncWorkflow.status_changed, event(VendorStatus.REINSTATED, vendor_id="VM-999999"))
+    state = await until_applied(handle, 2)
+    assert state.applied_count == 2
+    assert state.last_change is not None and state.last_change.note is not None
+    assert not any(name == "place_hold" for name, _ in harness.systems.erp.calls)
+
+
+async def test_closes_after_a_quiet_period(harness: Harness) -> None:
+    handle = await signal_with_start(harness, event(VendorStatus.SUSPENDED, erp_id="SUP-0002"), "-quiet")
+    result: StatusSyncResult = await handle.result()  # time skipping jumps the quiet period
+    assert result.applied_count == 1

@@ -1,0 +1,53 @@
+"""Activity options shared by the workflows: timeouts and retry policies next to the calls."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+T = TypeVar("T")
+
+# External systems: retried with backoff (the activity honours Retry-After) for up to 30 min,
+# so an ERP outage delays a process instead of failing it. Business refusals are raised as
+# non-retryable ApplicationErrors by the activities and end the retries at once.
+EXTERNAL_CALL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+)
+EXTERNAL_CALL_DEADLINE = timedelta(minutes=30)
+# Compensations must finish: they retry for much longer.
+COMPENSATION_DEADLINE = timedelta(hours=24)
+
+
+async def call(
+    activity: str,
+    arg: Any,
+    result_type: type[T],
+    *,
+    start_to_close: timedelta = timedelta(seconds=30),
+    schedule_to_close: timedelta = EXTERNAL_CALL_DEADLINE,
+    retry: RetryPolicy = EXTERNAL_CALL_RETRY,
+    summary: str | None = None,
+) -> T:
+    """Run one activity by its registered name (workflows do not import activity code)."""
+    result: T = await workflow.execute_activity(
+        activity,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=start_to_close,
+        schedule_to_close_timeout=schedule_to_close,
+        retry_policy=retry,
+        summary=summary,
+    )
+    return result
+
+
+def root_cause(error: BaseException) -> str:
+    """The innermost cause's message (an ActivityError wraps the activity's own error)."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return getattr(error, "message", None) or str(error)
