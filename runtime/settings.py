@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     contracts_url: str | None = Field(default=None, description="defaults to <sandbox url>/contracts")
     screening_url: str | None = Field(default=None, description="defaults to <sandbox url>/screening")
     store_url: str | None = Field(default=None, description="SQLAlchemy URL; defaults to SQLite in state_dir")
+    vendor_webhook_url: str | None = Field(
+        default=None, description="where the sandbox vendor system sends status events; defaults to the API's receiver"
+    )
     http_timeout_seconds: float = 10.0
 
     # Process rules
@@ -90,6 +93,10 @@ class Settings(BaseSettings):
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def resolved_vendor_webhook_url(self) -> str:
+        return self.vendor_webhook_url or f"{self.api_url}/v1/events/vendor-status"
 
     @property
     def review_sla(self) -> timedelta:

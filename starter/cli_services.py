@@ -107,7 +107,7 @@ def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
         config = SandboxConfig(
             database_url=f"sqlite:///{(settings.state_dir / 'sandbox.sqlite').resolve()}",
             token=settings.sandbox_token.get_secret_value(),
-            webhook_url=f"{settings.api_url}/v1/events/vendor-status",
+            webhook_url=settings.resolved_vendor_webhook_url,
             webhook_secret=settings.webhook_secret.get_secret_value(),
             reset=reset,
         )

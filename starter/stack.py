@@ -93,7 +93,7 @@ class EmbeddedStack:
             SandboxConfig(
                 database_url=f"sqlite:///{(s.state_dir / 'sandbox.sqlite').resolve()}",
                 token=s.sandbox_token.get_secret_value(),
-                webhook_url=f"{s.api_url}/v1/events/vendor-status",
+                webhook_url=s.resolved_vendor_webhook_url,
                 webhook_secret=s.webhook_secret.get_secret_value(),
                 reset=self.reset_sandbox,
             )
