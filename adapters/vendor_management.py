@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 from typing import Protocol
+from urllib.parse import quote
+
+from adapters.http import SystemClient
 
 
 class VendorManagementPort(Protocol):
     async def link_erp_supplier(self, vendor_id: str, erp_supplier_id: str) -> None:
         """Tell the vendor system which ERP supplier its registration became (idempotent)."""
         ...
+
+
+class HttpVendorManagement:
+    """`VendorManagementPort` over the vendor credentialing system (the sandbox's `/vendor-management`)."""
+
+    def __init__(self, client: SystemClient) -> None:
+        self._client = client
+
+    async def link_erp_supplier(self, vendor_id: str, erp_supplier_id: str) -> None:
+        # PUT of the link is idempotent by itself: sending it twice leaves the same link.
+        await self._client.request(
+            "PUT",
+            f"/registrations/{quote(vendor_id, safe='')}/erp-link",
+            json={"erp_supplier_id": erp_supplier_id},
+        )

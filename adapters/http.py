@@ -1,0 +1,157 @@
+"""`SystemClient`: one external system's HTTP API, with failures mapped to adapters/errors.py.
+
+Mapping (the contract activities rely on):
+- timeouts, connection failures, 408/425/429/5xx -> `TransientError` (`retry_after` seconds from
+  a numeric or HTTP-date `Retry-After`);
+- 401/403 -> `AuthenticationError`; 404 -> `NotFoundError`;
+- any other 4xx -> `BusinessRuleError(system, code, detail)`, `code` from the body's `"code"`
+  or `http_<status>`.
+
+Messages name the method, the path and the system's own error detail, never the request body
+or the query string (a tax id can be in either).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import time
+from collections.abc import AsyncIterator, Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from adapters.errors import AuthenticationError, BusinessRuleError, NotFoundError, TransientError
+
+PAGE_SIZE = 500
+TRANSIENT_STATUSES = frozenset({408, 425, 429})
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class SystemClient:
+    def __init__(
+        self,
+        system: str,
+        base_url: str,
+        *,
+        token: str | None,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.system = system
+        self.base_url = base_url.rstrip("/")
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, headers=headers, timeout=httpx.Timeout(timeout), transport=transport
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """The parsed JSON answer (None for an empty one); raises an `AdapterError` otherwise."""
+        headers = {IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else None
+        where = f"{method.upper()} {path}"
+        try:
+            response = await self._http.request(method, path, json=json, params=params, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise TransientError(self.system, f"{where} timed out ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            raise TransientError(self.system, f"{where} failed: {type(exc).__name__}") from None
+        if response.is_success:
+            return self._parse(response, where)
+        raise self._error(response, where)
+
+    async def paginate(
+        self, path: str, params: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every item of a limit/offset listing, fetched `PAGE_SIZE` at a time."""
+        offset = 0
+        while True:
+            page = await self.request(
+                "GET", path, params={**(params or {}), "limit": PAGE_SIZE, "offset": offset}
+            )
+            items = page.get("items", []) if isinstance(page, dict) else []
+            for item in items:
+                yield item
+            offset += len(items)
+            if not items or not page.get("has_more", False):
+                return
+
+    def _parse(self, response: httpx.Response, where: str) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            # A 2xx that is not JSON is usually a proxy or gateway page: worth another try.
+            raise TransientError(
+                self.system,
+                f"{where} answered {response.status_code} without JSON",
+                status=response.status_code,
+            ) from None
+
+    def _error(self, response: httpx.Response, where: str) -> Exception:
+        status = response.status_code
+        code, detail = _error_body(response)
+        message = f"{where} answered {status}: {detail}" if detail else f"{where} answered {status}"
+        if status in TRANSIENT_STATUSES or status >= 500:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            return TransientError(self.system, message, status=status, retry_after=retry_after)
+        if status in (401, 403):
+            return AuthenticationError(self.system, message, status=status)
+        if status == 404:
+            return NotFoundError(self.system, message)
+        return BusinessRuleError(self.system, code or f"http_{status}", message, status=status)
+
+
+def _error_body(response: httpx.Response) -> tuple[str | None, str | None]:
+    try:
+        body = response.json()
+    except ValueError:
+        return None, None
+    if not isinstance(body, dict):
+        return None, None
+    code = body.get("code")
+    detail = body.get("detail")
+    return (str(code) if code else None), (str(detail) if detail is not None else None)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from `Retry-After: 7` or `Retry-After: Wed, 21 Oct 2015 07:28:00 GMT`."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)

@@ -1,0 +1,193 @@
+"""Storage for the sandbox systems: one generic document table, an idempotency table and id
+counters, on SQLite through SQLAlchemy 2.0.
+
+Every sandbox system keeps its records as JSON documents keyed by (system, kind, doc_id): the
+systems are reference implementations, so a schema per system would only add migrations
+without teaching anything. Insertion order (`seq`) is the listing order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import (
+    JSON,
+    Engine,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from sandbox.errors import SandboxError
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Document(Base):
+    __tablename__ = "sandbox_documents"
+    __table_args__ = (UniqueConstraint("system", "kind", "doc_id"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    system: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))
+    doc_id: Mapped[str] = mapped_column(String(120))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class IdempotencyRecord(Base):
+    """The first response to a change request carrying an Idempotency-Key, replayed verbatim."""
+
+    __tablename__ = "sandbox_idempotency"
+
+    system: Mapped[str] = mapped_column(String(40), primary_key=True)
+    method: Mapped[str] = mapped_column(String(10), primary_key=True)
+    path: Mapped[str] = mapped_column(String(500), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(100))
+    response_body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+class Counter(Base):
+    """Monotonic id sequences (SUP-0007, SITE-00012, ...), so ids are never reused until a reset."""
+
+    __tablename__ = "sandbox_counters"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class SandboxDatabase:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _create_engine(url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create_schema(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    def clear(self) -> None:
+        """Delete every row (rather than dropping tables, which would wait on open readers)."""
+        with self.sessionmaker() as session:
+            for table in reversed(Base.metadata.sorted_tables):
+                session.execute(table.delete())
+            session.commit()
+
+    def is_empty(self) -> bool:
+        with self.sessionmaker() as session:
+            return session.scalar(select(Document.seq).limit(1)) is None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _create_engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url)
+    database = url.split("///", 1)[1] if "///" in url else ""
+    if database in ("", ":memory:"):
+        # One shared connection, or each thread would see its own empty in-memory database.
+        engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
+    else:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+
+        @event.listens_for(engine, "connect")
+        def _use_wal(dbapi_connection: Any, _record: Any) -> None:
+            # Readers (and the webhook worker) do not wait for the writer in WAL mode.
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+    return engine
+
+
+class Documents:
+    """The documents of one sandbox system, within one session."""
+
+    def __init__(self, session: Session, system: str) -> None:
+        self.session = session
+        self.system = system
+
+    def _row(self, kind: str, doc_id: str) -> Document | None:
+        query = select(Document).where(
+            Document.system == self.system, Document.kind == kind, Document.doc_id == doc_id
+        )
+        return self.session.scalar(query)
+
+    def get(self, kind: str, doc_id: str) -> dict[str, Any] | None:
+        row = self._row(kind, doc_id)
+        return dict(row.body) if row is not None else None
+
+    def require(self, kind: str, doc_id: str, *, label: str | None = None) -> dict[str, Any]:
+        body = self.get(kind, doc_id)
+        if body is None:
+            raise SandboxError(404, "not_found", f"{label or kind} {doc_id} does not exist")
+        return body
+
+    def put(self, kind: str, doc_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Insert or replace. A new dict is always assigned so the JSON column sees the change."""
+        row = self._row(kind, doc_id)
+        if row is None:
+            self.session.add(Document(system=self.system, kind=kind, doc_id=doc_id, body=dict(body)))
+        else:
+            row.body = dict(body)
+        self.session.flush()
+        return body
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        query = (
+            select(Document.body)
+            .where(Document.system == self.system, Document.kind == kind)
+            .order_by(Document.seq)
+        )
+        return [dict(body) for body in self.session.scalars(query)]
+
+    def next_id(self, prefix: str, width: int) -> str:
+        name = f"{self.system}:{prefix}"
+        counter = self.session.get(Counter, name)
+        if counter is None:
+            counter = Counter(name=name, value=0)
+            self.session.add(counter)
+        counter.value += 1
+        self.session.flush()
+        return f"{prefix}{counter.value:0{width}d}"
+
+    def advance_counter(self, prefix: str, at_least: int) -> None:
+        """Seeding: make sure the next id allocated after seeded ids does not collide."""
+        name = f"{self.system}:{prefix}"
+        counter = self.session.get(Counter, name)
+        if counter is None:
+            self.session.add(Counter(name=name, value=at_least))
+        elif counter.value < at_least:
+            counter.value = at_least
+        self.session.flush()
+
+
+def _session(request: Request) -> Iterator[Session]:
+    """One session per request, committed when the route returns without raising."""
+    database: SandboxDatabase = request.app.state.database
+    with database.sessionmaker() as session:
+        yield session
+        session.commit()
+
+
+# scope="function": the commit happens before the response is sent, so a client that reads
+# right after a change sees it.
+DbSession = Annotated[Session, Depends(_session, scope="function")]

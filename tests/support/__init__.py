@@ -1,0 +1,1 @@
+"""Test helpers shared by the adapter, workflow and end-to-end suites."""
