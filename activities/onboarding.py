@@ -155,7 +155,9 @@ class OnboardingActivities:
         for contract_id in params.contract_refs:
             try:
                 await self._contracts.link_supplier(
-                    contract_id, params.erp_supplier_id, idempotency_key=f"{params.idempotency_prefix}:{contract_id}"
+                    contract_id,
+                    params.erp_supplier_id,
+                    idempotency_key=f"{params.idempotency_prefix}:{contract_id}",
                 )
                 status = ContractLinkStatus.LINKED
             except NotFoundError:
@@ -180,7 +182,11 @@ class OnboardingActivities:
     async def remove_cross_reference(self, params: RemoveCrossReferenceInput) -> CrossReferenceResult:
         ref = params.reference
         removed = await asyncio.to_thread(
-            self._store.remove_cross_reference, ref.entity, ref.source_system, ref.source_id, ref.target_system
+            self._store.remove_cross_reference,
+            ref.entity,
+            ref.source_system,
+            ref.source_id,
+            ref.target_system,
         )
         return CrossReferenceResult(changed=removed)
 

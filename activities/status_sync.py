@@ -45,5 +45,7 @@ class StatusSyncActivities:
                 params.erp_supplier_id, params.reason, idempotency_key=params.idempotency_key
             )
         return ErpSupplierState(
-            erp_supplier_id=supplier.erp_supplier_id, status=supplier.status.value, hold_reason=supplier.hold_reason
+            erp_supplier_id=supplier.erp_supplier_id,
+            status=supplier.status.value,
+            hold_reason=supplier.hold_reason,
         )

@@ -12,9 +12,7 @@ from domain.reference import Contract
 class ContractsPort(Protocol):
     async def get_contract(self, contract_id: str) -> Contract: ...
 
-    async def link_supplier(
-        self, contract_id: str, erp_supplier_id: str, *, idempotency_key: str
-    ) -> Contract:
+    async def link_supplier(self, contract_id: str, erp_supplier_id: str, *, idempotency_key: str) -> Contract:
         """Record the ERP supplier on the contract. Raises BusinessRuleError code
         `supplier_mismatch` when the contract already belongs to another supplier, and
         NotFoundError when the contract does not exist."""
@@ -28,13 +26,9 @@ class HttpContracts:
         self._client = client
 
     async def get_contract(self, contract_id: str) -> Contract:
-        return Contract.model_validate(
-            await self._client.request("GET", f"/contracts/{quote(contract_id, safe='')}")
-        )
+        return Contract.model_validate(await self._client.request("GET", f"/contracts/{quote(contract_id, safe='')}"))
 
-    async def link_supplier(
-        self, contract_id: str, erp_supplier_id: str, *, idempotency_key: str
-    ) -> Contract:
+    async def link_supplier(self, contract_id: str, erp_supplier_id: str, *, idempotency_key: str) -> Contract:
         body = await self._client.request(
             "POST",
             f"/contracts/{quote(contract_id, safe='')}/supplier-link",

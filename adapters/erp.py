@@ -34,21 +34,15 @@ class ErpPort(Protocol):
         """Returns the ERP site id."""
         ...
 
-    async def add_bank_account(
-        self, erp_supplier_id: str, account: BankAccount, *, idempotency_key: str
-    ) -> str:
+    async def add_bank_account(self, erp_supplier_id: str, account: BankAccount, *, idempotency_key: str) -> str:
         """Returns the ERP bank account id."""
         ...
 
     async def place_hold(self, erp_supplier_id: str, reason: str, *, idempotency_key: str) -> ErpSupplier: ...
 
-    async def release_hold(
-        self, erp_supplier_id: str, reason: str, *, idempotency_key: str
-    ) -> ErpSupplier: ...
+    async def release_hold(self, erp_supplier_id: str, reason: str, *, idempotency_key: str) -> ErpSupplier: ...
 
-    async def deactivate_supplier(
-        self, erp_supplier_id: str, reason: str, *, idempotency_key: str
-    ) -> ErpSupplier: ...
+    async def deactivate_supplier(self, erp_supplier_id: str, reason: str, *, idempotency_key: str) -> ErpSupplier: ...
 
 
 def _segment(value: str) -> str:
@@ -76,9 +70,7 @@ class HttpErp:
             yield ErpSupplier.model_validate(item)
 
     async def get_supplier(self, erp_supplier_id: str) -> ErpSupplier:
-        return ErpSupplier.model_validate(
-            await self._client.request("GET", f"/suppliers/{_segment(erp_supplier_id)}")
-        )
+        return ErpSupplier.model_validate(await self._client.request("GET", f"/suppliers/{_segment(erp_supplier_id)}"))
 
     async def create_supplier(self, draft: ErpSupplierDraft, *, idempotency_key: str) -> ErpSupplier:
         body = await self._client.request(
@@ -106,9 +98,7 @@ class HttpErp:
         )
         return str(body["site_id"])
 
-    async def add_bank_account(
-        self, erp_supplier_id: str, account: BankAccount, *, idempotency_key: str
-    ) -> str:
+    async def add_bank_account(self, erp_supplier_id: str, account: BankAccount, *, idempotency_key: str) -> str:
         body = await self._client.request(
             "POST",
             f"/suppliers/{_segment(erp_supplier_id)}/bank-accounts",
@@ -123,14 +113,10 @@ class HttpErp:
     async def release_hold(self, erp_supplier_id: str, reason: str, *, idempotency_key: str) -> ErpSupplier:
         return await self._status_action(erp_supplier_id, "release", reason, idempotency_key)
 
-    async def deactivate_supplier(
-        self, erp_supplier_id: str, reason: str, *, idempotency_key: str
-    ) -> ErpSupplier:
+    async def deactivate_supplier(self, erp_supplier_id: str, reason: str, *, idempotency_key: str) -> ErpSupplier:
         return await self._status_action(erp_supplier_id, "deactivate", reason, idempotency_key)
 
-    async def _status_action(
-        self, erp_supplier_id: str, action: str, reason: str, idempotency_key: str
-    ) -> ErpSupplier:
+    async def _status_action(self, erp_supplier_id: str, action: str, reason: str, idempotency_key: str) -> ErpSupplier:
         body = await self._client.request(
             "POST",
             f"/suppliers/{_segment(erp_supplier_id)}/{action}",

@@ -81,15 +81,11 @@ class SystemClient:
             return self._parse(response, where)
         raise self._error(response, where)
 
-    async def paginate(
-        self, path: str, params: Mapping[str, Any] | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
+    async def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> AsyncIterator[dict[str, Any]]:
         """Every item of a limit/offset listing, fetched `PAGE_SIZE` at a time."""
         offset = 0
         while True:
-            page = await self.request(
-                "GET", path, params={**(params or {}), "limit": PAGE_SIZE, "offset": offset}
-            )
+            page = await self.request("GET", path, params={**(params or {}), "limit": PAGE_SIZE, "offset": offset})
             items = page.get("items", []) if isinstance(page, dict) else []
             for item in items:
                 yield item

@@ -77,9 +77,7 @@ def find_exclusion_matches(
         for field, name in candidates:
             if not record_name:
                 break
-            score = 100.0 if normalise_name(name) == normalise_name(record_name) else name_similarity(
-                name, record_name
-            )
+            score = 100.0 if normalise_name(name) == normalise_name(record_name) else name_similarity(name, record_name)
             if score >= FUZZY_THRESHOLD and (best is None or score > best[1]):
                 best = (field, score)
         record_npi = record.npi.strip()

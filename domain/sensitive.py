@@ -67,9 +67,7 @@ class SensitiveStr:
 
         return core_schema.no_info_plain_validator_function(
             to_sensitive,
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                lambda v: v.reveal(), when_used="always"
-            ),
+            serialization=core_schema.plain_serializer_function_ser_schema(lambda v: v.reveal(), when_used="always"),
             json_schema_input_schema=core_schema.str_schema(),
         )
 

@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     screening_url: str | None = Field(default=None, description="defaults to <sandbox url>/screening")
     store_url: str | None = Field(default=None, description="SQLAlchemy URL; defaults to SQLite in state_dir")
     vendor_webhook_url: str | None = Field(
-        default=None, description="where the sandbox vendor system sends status events; defaults to the API's receiver"
+        default=None,
+        description="where the sandbox vendor system sends status events; defaults to the API's receiver",
     )
     http_timeout_seconds: float = 10.0
 
@@ -68,8 +69,7 @@ class Settings(BaseSettings):
         for name in ("payload_encryption_key", "webhook_secret", "sandbox_token"):
             if getattr(self, name).get_secret_value() in _PLACEHOLDERS:
                 raise ValueError(
-                    f"SUPPLYBRIDGE_{name.upper()} must be set to a real secret when environment is "
-                    f"{self.environment}"
+                    f"SUPPLYBRIDGE_{name.upper()} must be set to a real secret when environment is {self.environment}"
                 )
         return self
 

@@ -22,7 +22,12 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
 
 
 def verify(
-    secret: str, body: bytes, header: str | None, *, tolerance: int = DEFAULT_TOLERANCE_SECONDS, now: int | None = None
+    secret: str,
+    body: bytes,
+    header: str | None,
+    *,
+    tolerance: int = DEFAULT_TOLERANCE_SECONDS,
+    now: int | None = None,
 ) -> str | None:
     """None when the signature is good, else the reason it is refused."""
     if not header:

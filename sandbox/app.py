@@ -57,9 +57,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     """The app, its database seeded when empty (or reset when `config.reset`)."""
     database = SandboxDatabase(config.database_url)
     seed_database(database, SYSTEMS, config.seed_dir, reset=config.reset)
-    dispatcher = WebhookDispatcher(
-        database, WebhookTarget(url=config.webhook_url, secret=config.webhook_secret)
-    )
+    dispatcher = WebhookDispatcher(database, WebhookTarget(url=config.webhook_url, secret=config.webhook_secret))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -47,8 +47,7 @@ def list_contracts(
     contracts = [
         c
         for c in _documents(session).all(CONTRACT)
-        if (not supplier_id or c.get("supplier_id") == supplier_id)
-        and (not status or c.get("status") == status)
+        if (not supplier_id or c.get("supplier_id") == supplier_id) and (not status or c.get("status") == status)
     ]
     return paging.page(contracts)
 
@@ -67,12 +66,8 @@ def link_supplier(session: DbSession, contract_id: str, link: SupplierLink) -> d
     if current == link.erp_supplier_id:
         return contract
     if current is not None:
-        raise SandboxError(
-            409, "supplier_mismatch", f"contract {contract_id} already belongs to supplier {current}"
-        )
-    return docs.put(
-        CONTRACT, contract_id, {**contract, "supplier_id": link.erp_supplier_id, "updated_at": utc_now()}
-    )
+        raise SandboxError(409, "supplier_mismatch", f"contract {contract_id} already belongs to supplier {current}")
+    return docs.put(CONTRACT, contract_id, {**contract, "supplier_id": link.erp_supplier_id, "updated_at": utc_now()})
 
 
 @router.post("/admin/contracts", status_code=201)

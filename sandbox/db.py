@@ -126,9 +126,7 @@ class Documents:
         self.system = system
 
     def _row(self, kind: str, doc_id: str) -> Document | None:
-        query = select(Document).where(
-            Document.system == self.system, Document.kind == kind, Document.doc_id == doc_id
-        )
+        query = select(Document).where(Document.system == self.system, Document.kind == kind, Document.doc_id == doc_id)
         return self.session.scalar(query)
 
     def get(self, kind: str, doc_id: str) -> dict[str, Any] | None:
@@ -153,9 +151,7 @@ class Documents:
 
     def all(self, kind: str) -> list[dict[str, Any]]:
         query = (
-            select(Document.body)
-            .where(Document.system == self.system, Document.kind == kind)
-            .order_by(Document.seq)
+            select(Document.body).where(Document.system == self.system, Document.kind == kind).order_by(Document.seq)
         )
         return [dict(body) for body in self.session.scalars(query)]
 

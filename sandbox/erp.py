@@ -126,9 +126,7 @@ def release_hold(session: DbSession, erp_supplier_id: str, change: StatusChange)
 def deactivate_supplier(session: DbSession, erp_supplier_id: str, change: StatusChange) -> dict[str, Any]:
     docs = _documents(session)
     supplier = _require_supplier(docs, erp_supplier_id)
-    return _save_status(
-        docs, supplier, "inactive", hold_reason=supplier.get("hold_reason"), reason=change.reason
-    )
+    return _save_status(docs, supplier, "inactive", hold_reason=supplier.get("hold_reason"), reason=change.reason)
 
 
 def _save_status(
@@ -178,9 +176,7 @@ def _seed(session: Session, seed_dir: Path) -> None:
             site = SupplierSite(purpose=SitePurpose.REMIT_TO, address=record["remit_to"])
             erp_sites.store_site(docs, erp_supplier_id, site)
         if record.get("bank_account"):
-            erp_sites.store_bank_account(
-                docs, erp_supplier_id, BankAccount.model_validate(record["bank_account"])
-            )
+            erp_sites.store_bank_account(docs, erp_supplier_id, BankAccount.model_validate(record["bank_account"]))
         highest = max(highest, int(_digits(erp_supplier_id) or 0))
     docs.advance_counter(SUPPLIER_PREFIX, highest)
 

@@ -36,9 +36,7 @@ def store_site(docs: Documents, erp_supplier_id: str, site: SupplierSite) -> dic
 def store_bank_account(docs: Documents, erp_supplier_id: str, account: BankAccount) -> dict[str, Any]:
     bank_account_id = docs.next_id("BA-", 5)
     body = {"bank_account_id": bank_account_id, "erp_supplier_id": erp_supplier_id}
-    return docs.put(
-        BANK_ACCOUNT, bank_account_id, {**body, **account.model_dump(mode="json"), "created_at": utc_now()}
-    )
+    return docs.put(BANK_ACCOUNT, bank_account_id, {**body, **account.model_dump(mode="json"), "created_at": utc_now()})
 
 
 def masked_bank_account(stored: dict[str, Any]) -> dict[str, Any]:

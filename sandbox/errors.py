@@ -35,9 +35,7 @@ _STATUS_CODES = {
 class SandboxError(Exception):
     """Raised by routes to answer with a stable error code."""
 
-    def __init__(
-        self, status: int, code: str, detail: str, *, headers: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, status: int, code: str, detail: str, *, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
@@ -45,9 +43,7 @@ class SandboxError(Exception):
         self.headers = dict(headers or {})
 
 
-def error_response(
-    status: int, code: str, detail: str, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
+def error_response(status: int, code: str, detail: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"code": code, "detail": detail}, status_code=status, headers=dict(headers or {}))
 
 

@@ -83,17 +83,13 @@ class FaultMiddleware:
             return
         retry_after = {"Retry-After": str(settings.retry_after_seconds)}
         if settings.outage:
-            response = error_response(
-                503, "outage", f"{system} is unavailable (injected outage)", retry_after
-            )
+            response = error_response(503, "outage", f"{system} is unavailable (injected outage)", retry_after)
             await response(scope, receive, send)
             return
         if settings.latency_ms:
             await asyncio.sleep(settings.latency_ms / 1000)
         if self.registry.roll(settings.throttle_rate):
-            response = error_response(
-                429, "rate_limited", f"{system} rate limit exceeded (injected)", retry_after
-            )
+            response = error_response(429, "rate_limited", f"{system} rate limit exceeded (injected)", retry_after)
             await response(scope, receive, send)
             return
         if not self.registry.roll(settings.error_rate):

@@ -93,9 +93,7 @@ class IdempotencyMiddleware:
         with self.database.sessionmaker() as session:
             return session.get(IdempotencyRecord, identity)
 
-    def _store(
-        self, identity: tuple[str, str, str, str], fingerprint: str, captured: _CapturedResponse
-    ) -> None:
+    def _store(self, identity: tuple[str, str, str, str], fingerprint: str, captured: _CapturedResponse) -> None:
         system, method, path, key = identity
         record = IdempotencyRecord(
             system=system,

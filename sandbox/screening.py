@@ -166,9 +166,7 @@ def _seed(session: Session, seed_dir: Path) -> None:
         tin = _digits(str(tax_id.get("value", "")))
         if len(tin) == 9:
             kind = tax_id.get("kind", "EIN")
-            docs.put(
-                TIN, tin, {"tin": tin, "name": supplier["legal_name"], "kind": kind, "not_issued": False}
-            )
+            docs.put(TIN, tin, {"tin": tin, "name": supplier["legal_name"], "kind": kind, "not_issued": False})
 
 
 SYSTEM = SandboxSystem(name=NAME, router=router, seed=_seed)

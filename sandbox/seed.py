@@ -25,8 +25,7 @@ def load_csv(seed_dir: Path, name: str) -> list[dict[str, str]]:
     """Rows with lower-cased column names and every value a string (missing -> "")."""
     with (seed_dir / name).open(encoding="utf-8", newline="") as handle:
         return [
-            {key.strip().lower(): (value or "") for key, value in row.items() if key}
-            for row in csv.DictReader(handle)
+            {key.strip().lower(): (value or "") for key, value in row.items() if key} for row in csv.DictReader(handle)
         ]
 
 

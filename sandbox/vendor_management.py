@@ -127,9 +127,7 @@ def list_documents(session: DbSession, vendor_id: str) -> dict[str, Any]:
 
 
 @router.post("/suppliers/{ref}/status", status_code=202)
-def change_status(
-    session: DbSession, request: Request, ref: str, change: StatusChangeRequest
-) -> dict[str, Any]:
+def change_status(session: DbSession, request: Request, ref: str, change: StatusChangeRequest) -> dict[str, Any]:
     """`ref` is a vendor_id or an ERP supplier id some registration is linked to."""
     docs = _documents(session)
     registration = _find_registration(docs, ref)

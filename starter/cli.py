@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,20 +14,22 @@ from typing import Annotated, Any, TypeVar
 import click
 import typer
 from pydantic import ValidationError
+from runtime.temporal_client import TemporalUnavailable, connect
 
 from domain.onboarding import ReviewAction, ReviewDecision
 from domain.supplier import SupplierOnboardingRequest
 from runtime.logs import configure_logging
 from runtime.settings import Settings
-from runtime.temporal_client import TemporalUnavailable, connect
 from starter import operations as ops
-from starter.output import ExitCode, exit_code_for, field_errors, print_error, print_json, print_view
+from starter.output import ExitCode, exit_code_for, field_errors, print_error, print_view
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 T = TypeVar("T")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
-StateDirOpt = Annotated[Path | None, typer.Option("--state-dir", help="Where Temporal, the store and the sandbox keep data.")]
+StateDirOpt = Annotated[
+    Path | None, typer.Option("--state-dir", help="Where Temporal, the store and the sandbox keep data.")
+]
 
 
 def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
@@ -36,13 +37,16 @@ def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
     try:
         return Settings(**values)
     except ValidationError as error:
-        raise click.UsageError("; ".join(f"{e['loc'][0] if e['loc'] else ''} {e['msg']}" for e in error.errors()))
+        problems = "; ".join(f"{e['loc'][0] if e['loc'] else ''} {e['msg']}" for e in error.errors())
+        raise click.UsageError(problems) from None
 
 
 @app.callback()
 def common(
     ctx: typer.Context,
-    address: Annotated[str | None, typer.Option(help="Temporal frontend host:port [SUPPLYBRIDGE_TEMPORAL_ADDRESS].")] = None,
+    address: Annotated[
+        str | None, typer.Option(help="Temporal frontend host:port [SUPPLYBRIDGE_TEMPORAL_ADDRESS].")
+    ] = None,
     namespace: Annotated[str | None, typer.Option(help="Temporal namespace.")] = None,
     task_queue: Annotated[str | None, typer.Option(help="Task queue of the worker.")] = None,
     ui_port: Annotated[int | None, typer.Option(help="Temporal UI port, for the links printed.")] = None,
@@ -112,7 +116,12 @@ def onboard(
                 print_view(view, as_json)
                 return ExitCode.PLATFORM_ERROR
         else:
-            view = ops.RunView(workflow_id=handle.id, status="running", stage="received", ui_url=settings.workflow_url(handle.id))
+            view = ops.RunView(
+                workflow_id=handle.id,
+                status="running",
+                stage="received",
+                ui_url=settings.workflow_url(handle.id),
+            )
         print_view(view, as_json)
         return exit_code_for(view)
 
@@ -136,7 +145,15 @@ def status(
     return int(run_async(main, as_json))
 
 
-def _decide(ctx: typer.Context, workflow_id: str, action: ReviewAction, reason: str, by: str, wait: bool, as_json: bool) -> int:
+def _decide(
+    ctx: typer.Context,
+    workflow_id: str,
+    action: ReviewAction,
+    reason: str,
+    by: str,
+    wait: bool,
+    as_json: bool,
+) -> int:
     settings = settings_from(ctx)
     try:
         decision = ReviewDecision(action=action, reason=reason, decided_by=by)
@@ -163,13 +180,27 @@ WaitOpt = Annotated[bool, typer.Option(help="Wait for the run to finish after th
 
 
 @app.command()
-def approve(ctx: typer.Context, workflow_id: str, reason: ReasonOpt, by: ByOpt = os.environ.get("USER", "cli"), wait: WaitOpt = True, as_json: JsonOpt = False) -> int:
+def approve(
+    ctx: typer.Context,
+    workflow_id: str,
+    reason: ReasonOpt,
+    by: ByOpt = os.environ.get("USER", "cli"),
+    wait: WaitOpt = True,
+    as_json: JsonOpt = False,
+) -> int:
     """Approve a pending review (e.g. a possible duplicate supplier)."""
     return _decide(ctx, workflow_id, ReviewAction.APPROVE, reason, by, wait, as_json)
 
 
 @app.command()
-def reject(ctx: typer.Context, workflow_id: str, reason: ReasonOpt, by: ByOpt = os.environ.get("USER", "cli"), wait: WaitOpt = True, as_json: JsonOpt = False) -> int:
+def reject(
+    ctx: typer.Context,
+    workflow_id: str,
+    reason: ReasonOpt,
+    by: ByOpt = os.environ.get("USER", "cli"),
+    wait: WaitOpt = True,
+    as_json: JsonOpt = False,
+) -> int:
     """Reject a pending review: the process closes and nothing is created."""
     return _decide(ctx, workflow_id, ReviewAction.REJECT, reason, by, wait, as_json)
 

@@ -16,7 +16,9 @@ from starter.output import ExitCode, console, print_error, print_json
 
 SettingsFactory = Callable[..., Settings]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
-StateDirOpt = Annotated[Path | None, typer.Option("--state-dir", help="Where Temporal, the store and the sandbox keep data.")]
+StateDirOpt = Annotated[
+    Path | None, typer.Option("--state-dir", help="Where Temporal, the store and the sandbox keep data.")
+]
 
 
 def stop_event_on_signals() -> asyncio.Event:
@@ -78,6 +80,7 @@ def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
         """Run a worker against the configured Temporal (SUPPLYBRIDGE_* settings)."""
         from runtime.telemetry import configure_telemetry
         from runtime.temporal_client import connect
+
         from worker import run_worker
 
         settings = settings_from(ctx, state_dir=state_dir)
@@ -149,7 +152,9 @@ def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
     @app.command()
     def demo(
         ctx: typer.Context,
-        state_dir: Annotated[Path, typer.Option(help="Fresh state for the demo (wiped first).")] = Path(".supplybridge/demo"),
+        state_dir: Annotated[Path, typer.Option(help="Fresh state for the demo (wiped first).")] = Path(
+            ".supplybridge/demo"
+        ),
         keep_running: Annotated[bool, typer.Option(help="Keep the stack up afterwards to browse the runs.")] = False,
         as_json: JsonOpt = False,
     ) -> int:

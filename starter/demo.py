@@ -70,7 +70,9 @@ async def _onboard(stack: EmbeddedStack, scenario: Scenario, examples: Path) -> 
     view = await ops.wait_until_settled(client, settings, handle.id, 60)
     if scenario.approve and view.stage == "awaiting_review":
         await ops.decide_review(
-            client, handle.id, ReviewDecision(action=ReviewAction.APPROVE, reason="demo: different company", decided_by="demo")
+            client,
+            handle.id,
+            ReviewDecision(action=ReviewAction.APPROVE, reason="demo: different company", decided_by="demo"),
         )
         view = await ops.wait_until_settled(client, settings, handle.id, 60)
     result = view.result or {}
@@ -88,7 +90,8 @@ async def _suspend_and_watch(stack: EmbeddedStack, vendor_id: str, erp_id: str) 
     async with httpx.AsyncClient(base_url=s.resolved_sandbox_url, headers=headers, timeout=10) as http:
         started = time.monotonic()
         await http.post(
-            f"/vendor-management/suppliers/{vendor_id}/status", json={"status": "suspended", "reason": "demo: lapsed insurance"}
+            f"/vendor-management/suppliers/{vendor_id}/status",
+            json={"status": "suspended", "reason": "demo: lapsed insurance"},
         )
         status = "?"
         while time.monotonic() - started < 10:
@@ -133,7 +136,12 @@ async def run_demo(settings: Settings, *, keep_running: bool, as_json: bool, exa
 
 def _report(rows: list[Row], settings: Settings, as_json: bool) -> None:
     if as_json:
-        print_json({"status": "ok" if all(r.ok for r in rows) else "mismatch", "scenarios": [r.__dict__ for r in rows]})
+        print_json(
+            {
+                "status": "ok" if all(r.ok for r in rows) else "mismatch",
+                "scenarios": [r.__dict__ for r in rows],
+            }
+        )
         return
     table = Table(title="SupplyBridge demo", show_lines=False)
     for column in ("scenario", "outcome", "what happened", "as promised", "Temporal UI"):

@@ -9,14 +9,14 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from runtime.devserver import DevServer
+from runtime.ports import port_is_free
+from runtime.telemetry import configure_telemetry
+from runtime.temporal_client import connect
 from temporalio.client import Client
 
-from runtime.devserver import DevServer
 from runtime.http_server import embedded_server, wait_until_healthy
-from runtime.ports import port_is_free
 from runtime.settings import Settings
-from runtime.temporal_client import connect
-from runtime.telemetry import configure_telemetry
 from sandbox.server import SandboxConfig, create_app
 from starter.api.app import create_app as create_api
 from worker import run_worker
@@ -57,8 +57,13 @@ class EmbeddedStack:
 
     def _check_ports(self) -> None:
         s = self.settings
-        host, port = s.temporal_address.rsplit(":", 1)
-        wanted = {"Temporal": int(port), "Temporal UI": s.temporal_ui_port, "sandbox": s.sandbox_port, "API": s.api_port}
+        port = s.temporal_address.rsplit(":", 1)[1]
+        wanted = {
+            "Temporal": int(port),
+            "Temporal UI": s.temporal_ui_port,
+            "sandbox": s.sandbox_port,
+            "API": s.api_port,
+        }
         busy = [f"{name} port {p}" for name, p in wanted.items() if not port_is_free(p)]
         if busy:
             raise RuntimeError(

@@ -53,7 +53,11 @@ class FakeErp:
         return self.replies.get(key)
 
     async def list_suppliers(
-        self, *, tax_id: str | None = None, name: str | None = None, status: str | None = None,
+        self,
+        *,
+        tax_id: str | None = None,
+        name: str | None = None,
+        status: str | None = None,
         external_id: str | None = None,
     ) -> AsyncIterator[ErpSupplier]:
         self.calls.append(("list_suppliers", None))

@@ -115,7 +115,9 @@ class SupplierOnboardingWorkflow:
 
         self._set_stage(OnboardingStage.MATCHING)
         matches = await call(
-            "find_erp_matches", ErpMatchInput(tax_id=request.tax_id, legal_name=request.legal_name), ErpMatchResult
+            "find_erp_matches",
+            ErpMatchInput(tax_id=request.tax_id, legal_name=request.legal_name),
+            ErpMatchResult,
         )
         self._verdict = classify_match(request.legal_name, matches.candidates)
 
@@ -265,7 +267,11 @@ class SupplierOnboardingWorkflow:
             self._set_stage(OnboardingStage.AWAITING_REVIEW, team=VENDOR_MASTER_ESCALATION_TEAM)
             await self._publish(
                 "supplier.review_escalated",
-                {"team": VENDOR_MASTER_ESCALATION_TEAM, "vendor_id": self._vendor_id, "sla_hours": sla / timedelta(hours=1)},
+                {
+                    "team": VENDOR_MASTER_ESCALATION_TEAM,
+                    "vendor_id": self._vendor_id,
+                    "sla_hours": sla / timedelta(hours=1),
+                },
             )
             await workflow.wait_condition(lambda: self._decision is not None)
         assert self._decision is not None
@@ -299,7 +305,12 @@ class SupplierOnboardingWorkflow:
     # --- helpers -----------------------------------------------------------------------------
 
     async def _reject(
-        self, kind: RejectionKind, reasons: list[ValidationIssue], *, team: str | None = None, **details: object
+        self,
+        kind: RejectionKind,
+        reasons: list[ValidationIssue],
+        *,
+        team: str | None = None,
+        **details: object,
     ) -> OnboardingResult:
         self._team = team
         self._finish(OnboardingOutcome.REJECTED)

@@ -18,9 +18,7 @@ async def test_a_contract_parses_with_decimal_prices(contracts: HttpContracts) -
     assert contract.price_for("ITM-1001", "CS", Decimal(150)) == Decimal("57.50")
 
 
-async def test_linking_sets_a_contract_without_supplier(
-    contracts: HttpContracts, sandbox: RunningSandbox
-) -> None:
+async def test_linking_sets_a_contract_without_supplier(contracts: HttpContracts, sandbox: RunningSandbox) -> None:
     sandbox.admin(
         "POST",
         "/contracts/admin/contracts",

@@ -180,6 +180,4 @@ async def test_sites_and_bank_accounts_are_added_and_accounts_listed_masked(
 async def test_sites_of_an_unknown_supplier_are_not_found(erp: HttpErp) -> None:
     address = Address(line1="1 Harbor St", city="Boston", state="MA", postal_code="02110")
     with pytest.raises(NotFoundError):
-        await erp.add_site(
-            "SUP-9999", SupplierSite(purpose=SitePurpose.REMIT_TO, address=address), idempotency_key="x"
-        )
+        await erp.add_site("SUP-9999", SupplierSite(purpose=SitePurpose.REMIT_TO, address=address), idempotency_key="x")

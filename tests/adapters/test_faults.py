@@ -79,9 +79,7 @@ async def test_an_error_before_the_handler_changes_nothing(erp: HttpErp, sandbox
     assert [s async for s in erp.list_suppliers(tax_id=TAX_ID)] == []
 
 
-async def test_random_errors_with_retries_still_create_one_supplier(
-    erp: HttpErp, sandbox: RunningSandbox
-) -> None:
+async def test_random_errors_with_retries_still_create_one_supplier(erp: HttpErp, sandbox: RunningSandbox) -> None:
     set_faults(sandbox, "erp", error_rate=0.5)
 
     created = None
@@ -98,9 +96,7 @@ async def test_random_errors_with_retries_still_create_one_supplier(
 
 
 @pytest.mark.parametrize("token", [None, "wrong-token"])
-async def test_a_missing_or_wrong_token_is_an_authentication_error(
-    sandbox: RunningSandbox, token: str | None
-) -> None:
+async def test_a_missing_or_wrong_token_is_an_authentication_error(sandbox: RunningSandbox, token: str | None) -> None:
     async with SystemClient("erp", sandbox.system_url("erp"), token=token) as client:
         with pytest.raises(AuthenticationError) as raised:
             await HttpErp(client).get_supplier("SUP-0001")

@@ -122,9 +122,7 @@ async def test_other_4xx_are_business_rule_errors_with_the_body_code() -> None:
 async def test_error_messages_leave_out_the_request_body_and_query() -> None:
     async with client(answer(422, {"code": "validation_error", "detail": "body.tax_id: invalid"})) as erp:
         with pytest.raises(BusinessRuleError) as raised:
-            await erp.request(
-                "POST", "/suppliers", json={"tax_id": "52-1987345"}, params={"tax_id": "521987345"}
-            )
+            await erp.request("POST", "/suppliers", json={"tax_id": "52-1987345"}, params={"tax_id": "521987345"})
     assert "1987345" not in str(raised.value)
     assert str(raised.value) == "POST /suppliers answered 422: body.tax_id: invalid"
 
@@ -137,9 +135,7 @@ async def test_paginate_walks_every_page() -> None:
         limit, offset = int(request.url.params["limit"]), int(request.url.params["offset"])
         offsets.append(offset)
         items = rows[offset : offset + limit]
-        return httpx.Response(
-            200, json={"items": items, "total": len(rows), "has_more": offset + limit < len(rows)}
-        )
+        return httpx.Response(200, json={"items": items, "total": len(rows), "has_more": offset + limit < len(rows)})
 
     async with client(handle) as erp:
         walked = [row async for row in erp.paginate("/rows", {"status": "active"})]

@@ -18,9 +18,7 @@ async def test_exclusions_parse_into_records(screening: HttpScreening) -> None:
     assert find_exclusion_matches("Apex Durable Medical Equipment, Inc.", None, None, records)
 
 
-async def test_an_exclusion_added_at_run_time_is_listed(
-    screening: HttpScreening, sandbox: RunningSandbox
-) -> None:
+async def test_an_exclusion_added_at_run_time_is_listed(screening: HttpScreening, sandbox: RunningSandbox) -> None:
     sandbox.admin("POST", "/screening/admin/exclusions", {"busname": "HARBORVIEW MEDICAL SUPPLY LLC"})
 
     records = await screening.list_exclusions()
@@ -49,9 +47,7 @@ async def test_an_unregistered_tin_is_taken_as_issued_to_the_name_given(screenin
     assert (await screening.match_tin("61-2345678", TaxIdKind.EIN, "Harborview Medical Supply")).code == 0
 
 
-async def test_the_registry_can_be_changed_at_run_time(
-    screening: HttpScreening, sandbox: RunningSandbox
-) -> None:
+async def test_the_registry_can_be_changed_at_run_time(screening: HttpScreening, sandbox: RunningSandbox) -> None:
     sandbox.admin("POST", "/screening/admin/tin-registry", {"tin": "61-2345678", "not_issued": True})
     sandbox.admin("POST", "/screening/admin/tin-registry", {"tin": "61-7654321", "name": "Other Holder Inc"})
 

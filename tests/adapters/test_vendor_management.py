@@ -37,9 +37,7 @@ async def test_linking_an_unknown_vendor_creates_a_minimal_registration(
 
     registration = await vendor_management_client.request("GET", "/registrations/VM-200001")
     assert registration["erp_supplier_id"] == "SUP-0007"
-    listed = await vendor_management_client.request(
-        "GET", "/registrations", params={"erp_supplier_id": "SUP-0007"}
-    )
+    listed = await vendor_management_client.request("GET", "/registrations", params={"erp_supplier_id": "SUP-0007"})
     assert [r["vendor_id"] for r in listed["items"]] == ["VM-200001"]
 
 
@@ -58,9 +56,7 @@ def point_webhooks_at(sandbox: RunningSandbox, receiver: WebhookReceiver) -> Non
     sandbox.admin("PUT", "/vendor-management/admin/webhook", {"url": receiver.url, "secret": SECRET})
 
 
-async def change_status(
-    client: SystemClient, ref: str, status: str, reason: str | None = None
-) -> dict[str, Any]:
+async def change_status(client: SystemClient, ref: str, status: str, reason: str | None = None) -> dict[str, Any]:
     answer: dict[str, Any] = await client.request(
         "POST", f"/suppliers/{ref}/status", json={"status": status, "reason": reason}
     )

@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
-
 from runtime.binaries import temporal_cli_path
 from runtime.ports import free_port
+
 from runtime.settings import DEV_SANDBOX_TOKEN
 from tests.examples import EXAMPLES
 
@@ -37,7 +37,9 @@ class Stack:
     def cli(self, *args: str, check_json: bool = True) -> tuple[int, dict[str, Any]]:
         done = subprocess.run(
             [*CLI, "--address", self.temporal, "--ui-port", str(self.ui_port), *args, "--json"],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert "Fatal Python error" not in done.stderr
         lines = [line for line in done.stdout.splitlines() if line.strip()]
@@ -58,9 +60,25 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     state = tmp_path_factory.mktemp("state")
     ports = {name: free_port() for name in ("temporal", "ui", "sandbox", "api")}
     process = subprocess.Popen(
-        [*CLI, "up", "--state-dir", str(state), "--temporal-port", str(ports["temporal"]), "--ui-port",
-         str(ports["ui"]), "--sandbox-port", str(ports["sandbox"]), "--api-port", str(ports["api"]), "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        [
+            *CLI,
+            "up",
+            "--state-dir",
+            str(state),
+            "--temporal-port",
+            str(ports["temporal"]),
+            "--ui-port",
+            str(ports["ui"]),
+            "--sandbox-port",
+            str(ports["sandbox"]),
+            "--api-port",
+            str(ports["api"]),
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         assert process.stdout is not None
@@ -101,15 +119,28 @@ def test_new_supplier_onboarded_once_and_held_when_suspended(stack: Stack, tmp_p
     assert len(erp_suppliers_with_tax_id(stack, "45-2873311")) == 1
 
     started = time.monotonic()
-    assert stack.sandbox_post("/vendor-management/suppliers/VM-300001/status", {"status": "suspended"}).status_code == 202
+    assert (
+        stack.sandbox_post("/vendor-management/suppliers/VM-300001/status", {"status": "suspended"}).status_code == 202
+    )
     while stack.sandbox_get(f"/erp/suppliers/{erp_id}")["status"] != "on_hold":
         assert time.monotonic() - started < 10, "not on hold within 10 s"
         time.sleep(0.2)
 
     described = subprocess.run(
-        [str(temporal_cli_path()), "workflow", "describe", "--address", stack.temporal, "-w",
-         "supplier-onboarding-VM-300001", "-o", "json"],
-        capture_output=True, text=True, timeout=30,
+        [
+            str(temporal_cli_path()),
+            "workflow",
+            "describe",
+            "--address",
+            stack.temporal,
+            "-w",
+            "supplier-onboarding-VM-300001",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert described.returncode == 0, described.stderr
     assert "SupplyBridgeOutcome" in described.stdout and "45-2873311" not in described.stdout

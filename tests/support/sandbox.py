@@ -76,9 +76,7 @@ def _wait_until_healthy(url: str, thread: threading.Thread) -> None:
         except httpx.HTTPError as exc:
             last_error = type(exc).__name__
         time.sleep(0.02)  # polling interval, not a wait for an outcome
-    raise TimeoutError(
-        f"the sandbox did not become healthy within {STARTUP_DEADLINE_SECONDS}s ({last_error})"
-    )
+    raise TimeoutError(f"the sandbox did not become healthy within {STARTUP_DEADLINE_SECONDS}s ({last_error})")
 
 
 @contextmanager

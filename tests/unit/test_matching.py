@@ -57,12 +57,26 @@ def test_different_name_is_new() -> None:
     assert classify_match("Harborview Wound Care Products LLC", [LAKESHORE, NORTHGATE]).kind is MatchKind.NEW
 
 
-APEX = ExclusionRecord(busname="APEX DURABLE MEDICAL EQUIPMENT INC", excltype="1128a1", excldate="20210805",
-                       reindate="00000000", state="TX", npi="1619933804")
-MERIDIAN = ExclusionRecord(busname="MERIDIAN INFUSION PHARMACY LLC", excltype="1128a1", excldate="20240411",
-                           reindate="00000000", waiverdate="20250102", wvrstate="LA", npi="1740287766")
-HARTWELL = ExclusionRecord(lastname="HARTWELL", firstname="DENNIS", excltype="1128a4", reindate="00000000",
-                           npi="1093817562")
+APEX = ExclusionRecord(
+    busname="APEX DURABLE MEDICAL EQUIPMENT INC",
+    excltype="1128a1",
+    excldate="20210805",
+    reindate="00000000",
+    state="TX",
+    npi="1619933804",
+)
+MERIDIAN = ExclusionRecord(
+    busname="MERIDIAN INFUSION PHARMACY LLC",
+    excltype="1128a1",
+    excldate="20240411",
+    reindate="00000000",
+    waiverdate="20250102",
+    wvrstate="LA",
+    npi="1740287766",
+)
+HARTWELL = ExclusionRecord(
+    lastname="HARTWELL", firstname="DENNIS", excltype="1128a4", reindate="00000000", npi="1093817562"
+)
 
 
 def test_exclusion_matches_other_forms_of_the_name() -> None:

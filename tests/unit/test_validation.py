@@ -50,7 +50,10 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_credentialing_must_be_approved_with_a_w9() -> None:
     data = example_json("suppliers/new-supplier.json")
     data["credentialing"] = {"status": "pending", "documents": []}
-    assert fields(SupplierOnboardingRequest.model_validate(data)) == ["credentialing.status", "credentialing.documents"]
+    assert fields(SupplierOnboardingRequest.model_validate(data)) == [
+        "credentialing.status",
+        "credentialing.documents",
+    ]
 
 
 def test_structure_errors_name_the_field_without_echoing_the_value() -> None:

@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from runtime.binaries import test_server_path
+from runtime.temporal_client import data_converter
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -21,10 +23,8 @@ from temporalio.worker import Worker
 from domain.events import VendorStatus, VendorStatusEvent
 from domain.onboarding import OnboardSupplierInput, ReviewAction, ReviewDecision
 from domain.status_sync import StatusSyncInput
-from runtime.binaries import test_server_path
 from runtime.namespace import ensure_search_attributes
 from runtime.settings import Settings
-from runtime.temporal_client import data_converter
 from tests.examples import supplier_request
 from tests.workflows.conftest import Systems
 from worker import WORKFLOWS, activity_functions
@@ -55,7 +55,8 @@ async def duplicate_escalated_then_approved(client: Client, queue: str, env: Wor
     handle = await _onboard(client, queue, "possible-duplicate")
     await env.sleep(timedelta(hours=3))
     await handle.execute_update(
-        SupplierOnboardingWorkflow.decide_review, ReviewDecision(action=ReviewAction.APPROVE, reason="recorded")
+        SupplierOnboardingWorkflow.decide_review,
+        ReviewDecision(action=ReviewAction.APPROVE, reason="recorded"),
     )
     await handle.result()
     return handle
@@ -70,8 +71,11 @@ async def bad_routing_number(client: Client, queue: str, env: WorkflowEnvironmen
 async def status_sync(client: Client, queue: str, env: WorkflowEnvironment) -> WorkflowHandle:
     def event(status: VendorStatus) -> VendorStatusEvent:
         return VendorStatusEvent(
-            event_id=f"evt-{status.value}", vendor_id="VM-100002", erp_supplier_id="SUP-0002",
-            status=status, occurred_at=datetime(2026, 11, 23, tzinfo=UTC),
+            event_id=f"evt-{status.value}",
+            vendor_id="VM-100002",
+            erp_supplier_id="SUP-0002",
+            status=status,
+            occurred_at=datetime(2026, 11, 23, tzinfo=UTC),
         )
 
     handle = await client.start_workflow(
@@ -107,8 +111,12 @@ async def record() -> None:
         ) as env:
             await ensure_search_attributes(env.client, REGISTRATION)
             queue = f"record-{uuid.uuid4()}"
-            async with Worker(env.client, task_queue=queue, workflows=list(WORKFLOWS),
-                              activities=activity_functions(*systems.activities())):
+            async with Worker(
+                env.client,
+                task_queue=queue,
+                workflows=list(WORKFLOWS),
+                activities=activity_functions(*systems.activities()),
+            ):
                 handle = await scenario(env.client, queue, env)
                 history = await handle.fetch_history()
         (HISTORY_DIR / f"{name}.json").write_text(history.to_json())

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from runtime.temporal_client import data_converter
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from runtime.settings import Settings
-from runtime.temporal_client import data_converter
 from tests.workflows.histories import HISTORY_DIR, SCENARIOS
 from worker import WORKFLOWS
 

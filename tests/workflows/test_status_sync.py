@@ -13,7 +13,9 @@ from tests.workflows.conftest import Harness
 from workflows.status_sync import SupplierStatusSyncWorkflow
 
 
-def event(status: VendorStatus, vendor_id: str = "VM-100002", erp_id: str | None = None, **kw: object) -> VendorStatusEvent:
+def event(
+    status: VendorStatus, vendor_id: str = "VM-100002", erp_id: str | None = None, **kw: object
+) -> VendorStatusEvent:
     return VendorStatusEvent(
         event_id=kw.pop("event_id", f"evt-{uuid.uuid4().hex}"),  # type: ignore[arg-type]
         vendor_id=vendor_id,
@@ -61,8 +63,11 @@ async def test_suspension_holds_and_reinstatement_releases(harness: Harness) -> 
 async def test_vendor_is_resolved_through_the_cross_reference(harness: Harness) -> None:
     harness.systems.store.record_cross_reference(
         CrossReference(
-            entity="supplier", source_system="vendor_management", source_id="VM-200417",
-            target_system="erp", target_id="SUP-0001",
+            entity="supplier",
+            source_system="vendor_management",
+            source_id="VM-200417",
+            target_system="erp",
+            target_id="SUP-0001",
         )
     )
     handle = await signal_with_start(harness, event(VendorStatus.CREDENTIAL_EXPIRED, vendor_id="VM-200417"), "")
@@ -75,7 +80,9 @@ async def test_repeated_event_is_applied_once_and_unknown_vendor_is_noted(harnes
     handle = await signal_with_start(harness, evt, "")
     await until_applied(handle, 1)
     await handle.signal(SupplierStatusSyncWorkflow.status_changed, evt)
-    await handle.signal(SupplierStatusSyncWorkflow.status_changed, event(VendorStatus.REINSTATED, vendor_id="VM-999999"))
+    await handle.signal(
+        SupplierStatusSyncWorkflow.status_changed, event(VendorStatus.REINSTATED, vendor_id="VM-999999")
+    )
     state = await until_applied(handle, 2)
     assert state.applied_count == 2
     assert state.last_change is not None and state.last_change.note is not None

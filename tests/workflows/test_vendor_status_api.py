@@ -18,9 +18,14 @@ SECRET = "test-webhook-secret"
 
 def event_body(vendor_id: str = "VM-100002", **changes: object) -> bytes:
     body = {
-        "event_id": "evt-api-1", "type": "supplier.status_changed", "vendor_id": vendor_id,
-        "erp_supplier_id": "SUP-0002", "status": "suspended", "reason": "insurance lapsed",
-        "occurred_at": "2026-11-23T10:00:00Z", **changes,
+        "event_id": "evt-api-1",
+        "type": "supplier.status_changed",
+        "vendor_id": vendor_id,
+        "erp_supplier_id": "SUP-0002",
+        "status": "suspended",
+        "reason": "insurance lapsed",
+        "occurred_at": "2026-11-23T10:00:00Z",
+        **changes,
     }
     return json.dumps(body).encode()
 
