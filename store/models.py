@@ -1,0 +1,115 @@
+"""Tables of the platform's own store: cross-references, business events, dead letters.
+
+The column types are chosen to behave the same on SQLite (the embedded default) and
+PostgreSQL (production): timestamps always come back timezone-aware in UTC, and JSON is
+JSONB on PostgreSQL so it can be indexed and queried later.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Index, Integer, MetaData, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.schema import UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+
+# Deterministic constraint names, so migrations can refer to them on every dialect.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """`DateTime(timezone=True)` that stores UTC and always returns an aware UTC datetime.
+
+    SQLite has no time zone type: SQLAlchemy would store the wall-clock fields and drop the
+    offset, so two instants with different offsets would compare wrongly. Converting to UTC
+    before binding keeps ordering correct on SQLite and results identical on PostgreSQL.
+    A naive value is taken to be UTC (Temporal's `workflow.now()` is UTC), never local time.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return aware.replace(tzinfo=None) if dialect.name == "sqlite" else aware
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+Identifier = BigInteger().with_variant(Integer(), "sqlite")
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class CrossReferenceRow(Base):
+    """One id of an entity in one system mapped to its id in another system."""
+
+    __tablename__ = "cross_references"
+    __table_args__ = (
+        UniqueConstraint("entity", "source_system", "source_id", "target_system", name="uq_cross_references_source"),
+        Index("ix_cross_references_target", "entity", "target_system", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(64))
+    source_system: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(255))
+    target_system: Mapped[str] = mapped_column(String(64))
+    target_id: Mapped[str] = mapped_column(String(255))
+    workflow_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
+
+
+class BusinessEventRow(Base):
+    """A published business event; `event_id` is unique so a retried publish is stored once."""
+
+    __tablename__ = "business_events"
+    __table_args__ = (
+        Index("ix_business_events_type_occurred_at", "type", "occurred_at"),
+        Index("ix_business_events_subject_occurred_at", "subject", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    type: Mapped[str] = mapped_column(String(128))
+    subject: Mapped[str] = mapped_column(String(255))
+    workflow_id: Mapped[str | None] = mapped_column(String(255))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    data: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
+
+
+class DeadLetterRow(Base):
+    """A record that could not be processed, kept with its reason instead of being dropped."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (Index("ix_dead_letters_source_created_at", "source", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    source: Mapped[str] = mapped_column(String(128))
+    record_key: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
