@@ -13,6 +13,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.onboarding import OnboardingActivities
 from activities.status_sync import StatusSyncActivities
@@ -27,6 +28,16 @@ from workflows.onboarding import SupplierOnboardingWorkflow
 from workflows.status_sync import SupplierStatusSyncWorkflow
 
 WORKFLOWS: Sequence[type] = (SupplierOnboardingWorkflow, SupplierStatusSyncWorkflow)
+
+
+# Deterministic, side-effect-free libraries the domain uses: imported once, shared with the sandbox.
+PASSTHROUGH_MODULES = ("domain", "pydantic", "pydantic_core", "stdnum", "rapidfuzz", "email_validator", "idna")
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+    )
 
 
 def activity_functions(*activity_objects: object) -> list[Any]:
@@ -73,6 +84,7 @@ def build_worker(client: Client, settings: Settings, activities: Sequence[object
         client,
         task_queue=settings.task_queue,
         workflows=list(WORKFLOWS),
+        workflow_runner=workflow_runner(),
         activities=activity_functions(*activities),
         max_concurrent_activities=50,
     )

@@ -7,6 +7,7 @@ supplier deactivated) before the workflow fails.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -82,7 +83,7 @@ class SupplierOnboardingWorkflow:
             return await self._reject(RejectionKind.VALIDATION, issues)
 
         self._set_stage(OnboardingStage.SCREENING)
-        exclusions, tin = await workflow.gather(  # independent checks run side by side
+        exclusions, tin = await asyncio.gather(  # independent checks run side by side
             call(
                 "screen_against_exclusions",
                 ExclusionScreeningInput(

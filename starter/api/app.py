@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -20,6 +20,7 @@ from temporalio.client import Client
 from domain.events import VendorStatusEvent
 from runtime.settings import Settings
 from runtime.webhooks import SIGNATURE_HEADER, verify
+from starter.api.deps import TemporalClient
 from starter.operations import deliver_status_event
 
 MAX_WEBHOOK_BYTES = 64 * 1024
@@ -48,11 +49,6 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
         allow_headers=["*"],
         allow_credentials=True,
     )
-
-    def temporal_client(request: Request) -> Client:
-        return request.app.state.temporal  # type: ignore[no-any-return]
-
-    TemporalClient = Annotated[Client, Depends(temporal_client)]
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, str]:

@@ -19,7 +19,7 @@ from activities.status_sync import StatusSyncActivities
 from runtime.namespace import ensure_search_attributes
 from runtime.settings import Settings
 from tests.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
-from worker import WORKFLOWS, activity_functions
+from worker import WORKFLOWS, activity_functions, workflow_runner
 from workflows.search_attributes import REGISTRATION
 
 
@@ -78,6 +78,7 @@ async def harness(systems: Systems) -> AsyncIterator[Harness]:
             env.client,
             task_queue=task_queue,
             workflows=list(WORKFLOWS),
+            workflow_runner=workflow_runner(),
             activities=activity_functions(*systems.activities()),
         ):
             yield Harness(env=env, systems=systems, task_queue=task_queue)

@@ -27,7 +27,7 @@ from runtime.namespace import ensure_search_attributes
 from runtime.settings import Settings
 from tests.examples import supplier_request
 from tests.workflows.conftest import Systems
-from worker import WORKFLOWS, activity_functions
+from worker import WORKFLOWS, activity_functions, workflow_runner
 from workflows.onboarding import SupplierOnboardingWorkflow
 from workflows.search_attributes import REGISTRATION
 from workflows.status_sync import SupplierStatusSyncWorkflow
@@ -115,6 +115,7 @@ async def record() -> None:
                 env.client,
                 task_queue=queue,
                 workflows=list(WORKFLOWS),
+            workflow_runner=workflow_runner(),
                 activities=activity_functions(*systems.activities()),
             ):
                 handle = await scenario(env.client, queue, env)

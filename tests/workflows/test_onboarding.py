@@ -171,7 +171,7 @@ async def test_decision_is_refused_when_not_awaiting_review_and_only_once(harnes
     decision = ReviewDecision(action=ReviewAction.REJECT, reason="duplicate of SUP-0001")
     await handle.execute_update(SupplierOnboardingWorkflow.decide_review, decision)
     await handle.result()
-    with pytest.raises(WorkflowUpdateFailedError):
+    with pytest.raises((WorkflowUpdateFailedError, RPCError)):  # closed: a second decision is never applied
         await handle.execute_update(SupplierOnboardingWorkflow.decide_review, decision)
 
     other = await start(harness, supplier_request("new-supplier"))
@@ -207,3 +207,13 @@ async def test_transient_erp_errors_are_retried_and_create_one_supplier(harness:
     result: OnboardingResult = await (await start(harness, supplier_request("new-supplier"))).result()
     assert result.outcome is OnboardingOutcome.ONBOARDED
     assert len([s for s in harness.systems.erp.suppliers.values() if s.legal_name.startswith("Harborview")]) == 1
+
+
+async def test_validator_refuses_a_decision_while_not_awaiting_review(harness: Harness) -> None:
+    harness.systems.erp.fail_next = [BusinessRuleError("erp", "locked", "supplier master locked")]
+    handle = await start(harness, supplier_request("possible-duplicate"))
+    # find_erp_matches fails once (non-retryable): the run fails before review; refused while matching
+    with pytest.raises((WorkflowUpdateFailedError, RPCError)):
+        await handle.execute_update(
+            SupplierOnboardingWorkflow.decide_review, ReviewDecision(action=ReviewAction.APPROVE, reason="early")
+        )

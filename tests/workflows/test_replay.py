@@ -11,7 +11,7 @@ from temporalio.worker import Replayer
 
 from runtime.settings import Settings
 from tests.workflows.histories import HISTORY_DIR, SCENARIOS
-from worker import WORKFLOWS
+from worker import WORKFLOWS, workflow_runner
 
 
 def test_every_scenario_has_a_recorded_history() -> None:
@@ -20,7 +20,7 @@ def test_every_scenario_has_a_recorded_history() -> None:
 
 @pytest.mark.parametrize("path", sorted(HISTORY_DIR.glob("*.json")), ids=lambda p: p.stem)
 async def test_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=data_converter(Settings(environment="development")))
+    replayer = Replayer(workflows=list(WORKFLOWS), workflow_runner=workflow_runner(), data_converter=data_converter(Settings(environment="development")))
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
