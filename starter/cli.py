@@ -23,7 +23,7 @@ from runtime.settings import Settings
 from starter import operations as ops
 from starter.output import ExitCode, exit_code_for, field_errors, print_error, print_view
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 T = TypeVar("T")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
@@ -223,6 +223,9 @@ def main() -> None:
         code = ExitCode.BAD_INPUT if isinstance(error, click.UsageError) else error.exit_code
     except click.exceptions.Abort:
         code = 130
+    except Exception as error:  # the last word: a clear line, not a traceback, and exit 1
+        as_json = "--json" in sys.argv
+        code = print_error(f"{type(error).__name__}: {error}", as_json, code=ExitCode.PLATFORM_ERROR)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(int(code or 0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -39,6 +40,7 @@ VIEWS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
     "SupplierOnboarding": (OnboardingStatus, OnboardingResult),
     "SupplierStatusSync": (StatusSyncState, StatusSyncResult),
 }
+QUERY_TIMEOUT = timedelta(seconds=5)
 SETTLED_STAGES = {OnboardingStage.AWAITING_REVIEW.value}
 
 
@@ -115,13 +117,16 @@ async def describe_run(client: Client, settings: Settings, workflow_id: str) -> 
         outcome=description.typed_search_attributes.get(sa.OUTCOME),
         ui_url=settings.workflow_url(workflow_id),
     )
-    status_model, result_model = VIEWS.get(description.workflow_type, (None, None))
+    status_model, result_model = VIEWS.get(description.workflow_type or "", (None, None))
     if description.status == WorkflowExecutionStatus.RUNNING and status_model is not None:
-        answer = await handle.query("status", result_type=status_model)
+        try:  # a query needs a worker: without one, the search attributes still tell the stage
+            answer = await handle.query("status", result_type=status_model, rpc_timeout=QUERY_TIMEOUT)
+        except RPCError:
+            return view
         view.stage = getattr(answer, "stage", view.stage)
         view.result = answer.model_dump(mode="json")
     elif description.status == WorkflowExecutionStatus.COMPLETED:
-        result = await handle.result(result_type=result_model)
+        result = await client.get_workflow_handle(workflow_id, result_type=result_model).result()
         view.result = result.model_dump(mode="json") if isinstance(result, BaseModel) else {"value": result}
         view.outcome = view.result.get("outcome", view.outcome)
     elif description.status is not None:
