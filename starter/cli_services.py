@@ -15,6 +15,10 @@ from runtime.settings import Settings
 from starter.output import ExitCode, console, print_error, print_json
 
 SettingsFactory = Callable[..., Settings]
+TemporalPortOpt = Annotated[int, typer.Option(help="Temporal frontend (gRPC) port.")]
+UiPortOpt = Annotated[int | None, typer.Option(help="Temporal UI port [8233].")]
+SandboxPortOpt = Annotated[int | None, typer.Option(help="Sandbox systems port [8300].")]
+ApiPortOpt = Annotated[int | None, typer.Option(help="API port [8000].")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 StateDirOpt = Annotated[
     Path | None, typer.Option("--state-dir", help="Where Temporal, the store and the sandbox keep data.")
@@ -34,10 +38,10 @@ def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
     def up(
         ctx: typer.Context,
         state_dir: StateDirOpt = None,
-        temporal_port: Annotated[int, typer.Option(help="Temporal frontend (gRPC) port.")] = 7233,
-        ui_port: Annotated[int | None, typer.Option(help="Temporal UI port [8233].")] = None,
-        sandbox_port: Annotated[int | None, typer.Option(help="Sandbox systems port [8300].")] = None,
-        api_port: Annotated[int | None, typer.Option(help="API port [8000].")] = None,
+        temporal_port: TemporalPortOpt = 7233,
+        ui_port: UiPortOpt = None,
+        sandbox_port: SandboxPortOpt = None,
+        api_port: ApiPortOpt = None,
         reset_sandbox: Annotated[bool, typer.Option(help="Reseed the sandbox systems from the seed files.")] = False,
         as_json: JsonOpt = False,
     ) -> int:
@@ -156,12 +160,23 @@ def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
             ".supplybridge/demo"
         ),
         keep_running: Annotated[bool, typer.Option(help="Keep the stack up afterwards to browse the runs.")] = False,
+        temporal_port: TemporalPortOpt = 7233,
+        ui_port: UiPortOpt = None,
+        sandbox_port: SandboxPortOpt = None,
+        api_port: ApiPortOpt = None,
         as_json: JsonOpt = False,
     ) -> int:
         """Start the embedded stack, run the example scenarios, print each outcome and its Temporal UI link."""
         from starter.demo import run_demo
 
-        settings = settings_from(ctx, state_dir=state_dir)
+        settings = settings_from(
+            ctx,
+            state_dir=state_dir,
+            temporal_address=f"127.0.0.1:{temporal_port}",
+            temporal_ui_port=ui_port,
+            sandbox_port=sandbox_port,
+            api_port=api_port,
+        )
         return _run(lambda: run_demo(settings, keep_running=keep_running, as_json=as_json), as_json)
 
 

@@ -143,9 +143,12 @@ def _report(rows: list[Row], settings: Settings, as_json: bool) -> None:
             }
         )
         return
-    table = Table(title="SupplyBridge demo", show_lines=False)
-    for column in ("scenario", "outcome", "what happened", "as promised", "Temporal UI"):
+    table = Table(title="SupplyBridge demo", show_lines=True)
+    for column in ("scenario", "outcome", "what happened", "as promised"):
         table.add_column(column, overflow="fold")
     for r in rows:
-        table.add_row(r.name, r.outcome, r.detail, "[green]yes[/green]" if r.ok else "[red]NO[/red]", r.url)
+        table.add_row(r.name, r.outcome, r.detail, "[green]yes[/green]" if r.ok else "[red]NO[/red]")
     console.print(table)
+    console.print("Where to look in the Temporal UI:")
+    for r in rows:
+        console.print(f"  {r.workflow_id:40} {r.url}", soft_wrap=True)
