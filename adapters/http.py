@@ -7,12 +7,18 @@ Mapping (the contract activities rely on):
 - any other 4xx -> `BusinessRuleError(system, code, detail)`, `code` from the body's `"code"`
   or `http_<status>`.
 
+A request that is safe to repeat (GET/PUT/DELETE, or any request carrying an Idempotency-Key)
+is retried here a few times on a transient failure, quickly, honouring a short Retry-After: a
+flaky system then costs a few hundred milliseconds instead of an activity retry (which backs off
+for seconds). Longer outages surface as `TransientError` and Temporal's retry policy takes over.
+
 Messages name the method, the path and the system's own error detail, never the request body
 or the query string (a tax id can be in either).
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import math
 import time
@@ -27,6 +33,10 @@ from adapters.errors import AuthenticationError, BusinessRuleError, NotFoundErro
 PAGE_SIZE = 500
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+IN_REQUEST_ATTEMPTS = 4
+FIRST_BACKOFF_SECONDS = 0.1
+LONGEST_IN_REQUEST_WAIT = 3.0
 
 
 class SystemClient:
@@ -38,8 +48,10 @@ class SystemClient:
         token: str | None,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        attempts: int = IN_REQUEST_ATTEMPTS,
     ) -> None:
         self.system = system
+        self.attempts = max(1, attempts)
         self.base_url = base_url.rstrip("/")
         headers = {"Accept": "application/json"}
         if token:
@@ -69,6 +81,23 @@ class SystemClient:
         idempotency_key: str | None = None,
     ) -> Any:
         """The parsed JSON answer (None for an empty one); raises an `AdapterError` otherwise."""
+        repeatable = method.upper() in SAFE_METHODS or idempotency_key is not None
+        attempts = self.attempts if repeatable else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._request_once(method, path, json=json, params=params, idempotency_key=idempotency_key)
+            except TransientError as error:
+                wait = (
+                    error.retry_after if error.retry_after is not None else FIRST_BACKOFF_SECONDS * 2 ** (attempt - 1)
+                )
+                if attempt == attempts or wait > LONGEST_IN_REQUEST_WAIT:
+                    raise
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
+
+    async def _request_once(
+        self, method: str, path: str, *, json: Any, params: Mapping[str, Any] | None, idempotency_key: str | None
+    ) -> Any:
         headers = {IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else None
         where = f"{method.upper()} {path}"
         try:

@@ -7,19 +7,19 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import click
 import typer
 from pydantic import ValidationError
-from runtime.temporal_client import TemporalUnavailable, connect
 
 from domain.onboarding import ReviewAction, ReviewDecision
 from domain.supplier import SupplierOnboardingRequest
 from runtime.logs import configure_logging
 from runtime.settings import Settings
+from runtime.temporal_client import TemporalUnavailable, connect
 from starter import operations as ops
 from starter.output import ExitCode, exit_code_for, field_errors, print_error, print_view
 
@@ -59,7 +59,7 @@ def common(
     }
 
 
-def run_async(main: Callable[[], Awaitable[T]], as_json: bool) -> T | ExitCode:
+def run_async(main: Callable[[], Coroutine[Any, Any, T]], as_json: bool) -> T | ExitCode:
     """Run a command's coroutine; platform failures become a clear message and exit code 1."""
     try:
         return asyncio.run(main())

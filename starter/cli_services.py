@@ -84,7 +84,6 @@ def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
         """Run a worker against the configured Temporal (SUPPLYBRIDGE_* settings)."""
         from runtime.telemetry import configure_telemetry
         from runtime.temporal_client import connect
-
         from worker import run_worker
 
         settings = settings_from(ctx, state_dir=state_dir)

@@ -80,7 +80,6 @@ async def start_onboarding(client: Client, settings: Settings, request: Supplier
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        result_type=OnboardingResult,
         static_summary=f"Onboard vendor {request.source.id}",
     )
 
@@ -152,9 +151,8 @@ async def wait_until_settled(client: Client, settings: Settings, workflow_id: st
 async def decide_review(client: Client, workflow_id: str, decision: ReviewDecision) -> OnboardingStatus:
     handle = client.get_workflow_handle(workflow_id)
     try:
-        return await handle.execute_update(
-            SupplierOnboardingWorkflow.decide_review, decision, result_type=OnboardingStatus
-        )
+        status: OnboardingStatus = await handle.execute_update("decide_review", decision, result_type=OnboardingStatus)
+        return status
     except WorkflowUpdateFailedError as error:
         raise DecisionRefused(_failure_message(error)) from error
     except RPCError as error:

@@ -10,13 +10,13 @@ from temporalio.common import RetryPolicy
 
 T = TypeVar("T")
 
-# External systems: retried with backoff (the activity honours Retry-After) for up to 30 min,
+# External systems: retried with backoff (1 s doubling to at most 10 s) (the activity honours Retry-After) for up to 30 min,
 # so an ERP outage delays a process instead of failing it. Business refusals are raised as
 # non-retryable ApplicationErrors by the activities and end the retries at once.
 EXTERNAL_CALL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
+    maximum_interval=timedelta(seconds=10),
 )
 EXTERNAL_CALL_DEADLINE = timedelta(minutes=30)
 # Compensations must finish: they retry for much longer.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -62,7 +62,7 @@ class SupplierOnboardingWorkflow:
         self._stage = OnboardingStage.RECEIVED
         self._team: str | None = None
         self._escalation_level = 0
-        self._review_due_at = None
+        self._review_due_at: datetime | None = None
         self._decision: ReviewDecision | None = None
         self._verdict: MatchVerdict | None = None
         self._vendor_id = ""
@@ -328,7 +328,7 @@ class SupplierOnboardingWorkflow:
             review=self._decision,
             escalation_level=self._escalation_level,
             duplicate_candidates=self._verdict.candidates if self._verdict else [],
-            **details,  # type: ignore[arg-type]
+            **details,
         )
 
     async def _compensate(self) -> None:

@@ -13,12 +13,12 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from runtime.codec import codec_from_settings, decode_payloads_json, encode_payloads_json
-from runtime.temporal_client import connect
 from temporalio.client import Client
 
 from domain.events import VendorStatusEvent
+from runtime.codec import codec_from_settings, decode_payloads_json, encode_payloads_json
 from runtime.settings import Settings
+from runtime.temporal_client import connect
 from runtime.webhooks import SIGNATURE_HEADER, verify
 from starter.api.deps import TemporalClient
 from starter.operations import deliver_status_event

@@ -28,7 +28,7 @@ def fresh_sandbox(sandbox: RunningSandbox) -> RunningSandbox:
 
 
 def _client(sandbox: RunningSandbox, system: str) -> SystemClient:
-    return SystemClient(system, sandbox.system_url(system), token=sandbox.token, timeout=5.0)
+    return SystemClient(system, sandbox.system_url(system), token=sandbox.token, timeout=5.0, attempts=1)
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ async def test_an_outage_is_transient_and_spares_other_systems(erp: HttpErp, san
 async def test_latency_beyond_the_client_timeout_is_transient(sandbox: RunningSandbox) -> None:
     set_faults(sandbox, "erp", latency_ms=500)
 
-    async with SystemClient("erp", sandbox.system_url("erp"), token=sandbox.token, timeout=0.1) as client:
+    async with SystemClient("erp", sandbox.system_url("erp"), token=sandbox.token, timeout=0.1, attempts=1) as client:
         with pytest.raises(TransientError, match="timed out"):
             await client.request("GET", "/suppliers/SUP-0001")
 
@@ -97,7 +97,7 @@ async def test_random_errors_with_retries_still_create_one_supplier(erp: HttpErp
 
 @pytest.mark.parametrize("token", [None, "wrong-token"])
 async def test_a_missing_or_wrong_token_is_an_authentication_error(sandbox: RunningSandbox, token: str | None) -> None:
-    async with SystemClient("erp", sandbox.system_url("erp"), token=token) as client:
+    async with SystemClient("erp", sandbox.system_url("erp"), token=token, attempts=1) as client:
         with pytest.raises(AuthenticationError) as raised:
             await HttpErp(client).get_supplier("SUP-0001")
 

@@ -16,7 +16,7 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def client(handler: Handler, token: str | None = "secret-token") -> SystemClient:
-    return SystemClient("erp", "http://erp.test/api", token=token, transport=httpx.MockTransport(handler))
+    return SystemClient("erp", "http://erp.test/api", token=token, transport=httpx.MockTransport(handler), attempts=1)
 
 
 def answer(status: int, body: object = None, headers: dict[str, str] | None = None) -> Handler:

@@ -183,3 +183,40 @@ def test_bad_input_names_the_field(stack: Stack, tmp_path: Path) -> None:
     assert code == 2 and out["errors"][0]["field"] == "tax_id"
     code, out = stack.cli("status", "supplier-onboarding-NOPE")
     assert code == 2
+
+
+def test_faults_in_every_system_still_give_exactly_one_erp_supplier(stack: Stack, tmp_path: Path) -> None:
+    faults = {"error_rate": 0.3, "throttle_rate": 0.2, "retry_after_seconds": 1, "latency_ms": 50}
+    for system in ("erp", "vendor-management", "contracts", "screening"):
+        headers = {"Authorization": f"Bearer {DEV_SANDBOX_TOKEN}"}
+        assert httpx.put(f"{stack.sandbox}/admin/faults/{system}", json=faults, headers=headers).status_code == 200
+    try:
+        path = supplier_file(
+            tmp_path,
+            "new-supplier",
+            source={"system": "vendor_management", "id": "VM-300002"},
+            legal_name="Tidewater Wound Dressings Corp",
+            tax_id={"kind": "EIN", "value": "45-7712093"},
+            contract_refs=["CTR-2026-0120"],
+        )
+        code, out = stack.cli("onboard", path, "--wait", "--timeout", "90")
+        assert code == 0 and out["outcome"] == "onboarded", out
+    finally:
+        httpx.delete(f"{stack.sandbox}/admin/faults", headers={"Authorization": f"Bearer {DEV_SANDBOX_TOKEN}"})
+    suppliers = erp_suppliers_with_tax_id(stack, "45-7712093")
+    assert [s["erp_supplier_id"] for s in suppliers] == [out["result"]["erp_supplier_id"]]
+    erp_id = suppliers[0]["erp_supplier_id"]
+    assert len(stack.sandbox_get(f"/erp/suppliers/{erp_id}/bank-accounts")["items"]) == 1
+    assert len(stack.sandbox_get(f"/erp/suppliers/{erp_id}/sites")["items"]) == 1
+
+
+def test_demo_runs_every_scenario_as_promised(tmp_path: Path) -> None:
+    ports = [str(free_port()) for _ in range(4)]
+    done = subprocess.run(
+        [*CLI, "demo", "--state-dir", str(tmp_path / "demo"), "--temporal-port", ports[0], "--ui-port", ports[1],
+         "--sandbox-port", ports[2], "--api-port", ports[3], "--json"],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["status"] == "ok" and len(report["scenarios"]) == 6

@@ -8,16 +8,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
-from runtime.binaries import test_server_path
-from runtime.temporal_client import data_converter
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.onboarding import OnboardingActivities
 from activities.status_sync import StatusSyncActivities
+from runtime.binaries import test_server_path
 from runtime.namespace import ensure_search_attributes
 from runtime.settings import Settings
+from runtime.temporal_client import data_converter
 from tests.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
 from worker import WORKFLOWS, activity_functions, workflow_runner
 from workflows.search_attributes import REGISTRATION

@@ -14,8 +14,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from runtime.binaries import test_server_path
-from runtime.temporal_client import data_converter
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -23,8 +21,10 @@ from temporalio.worker import Worker
 from domain.events import VendorStatus, VendorStatusEvent
 from domain.onboarding import OnboardSupplierInput, ReviewAction, ReviewDecision
 from domain.status_sync import StatusSyncInput
+from runtime.binaries import test_server_path
 from runtime.namespace import ensure_search_attributes
 from runtime.settings import Settings
+from runtime.temporal_client import data_converter
 from tests.examples import supplier_request
 from tests.workflows.conftest import Systems
 from worker import WORKFLOWS, activity_functions, workflow_runner
@@ -115,7 +115,7 @@ async def record() -> None:
                 env.client,
                 task_queue=queue,
                 workflows=list(WORKFLOWS),
-            workflow_runner=workflow_runner(),
+                workflow_runner=workflow_runner(),
                 activities=activity_functions(*systems.activities()),
             ):
                 handle = await scenario(env.client, queue, env)
