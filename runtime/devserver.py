@@ -5,15 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 from temporalio.client import Client
 
 from runtime.binaries import temporal_cli_path
 from runtime.ports import free_port, port_is_free
+
+
+def _die_with_parent() -> None:
+    """Linux: the dev server gets SIGTERM if the process that started it dies without stopping it."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class DevServerError(RuntimeError):
@@ -76,7 +86,12 @@ class DevServer:
         log = self.log_file.open("ab")
         try:
             self._process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         finally:
             log.close()

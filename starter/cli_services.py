@@ -80,7 +80,7 @@ def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
         return _run(main, as_json)
 
     @app.command()
-    def worker(ctx: typer.Context, state_dir: StateDirOpt = None) -> int:
+    def worker(ctx: typer.Context, state_dir: StateDirOpt = None, as_json: JsonOpt = False) -> int:
         """Run a worker against the configured Temporal (SUPPLYBRIDGE_* settings)."""
         from runtime.telemetry import configure_telemetry
         from runtime.temporal_client import connect
@@ -92,11 +92,16 @@ def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
             configure_telemetry(settings, "supplybridge-worker")
             stop = stop_event_on_signals()
             client = await connect(settings)
-            console.print(f"worker polling task queue '{settings.task_queue}' on {settings.temporal_address}")
+            _announce(
+                as_json,
+                f"worker polling task queue '{settings.task_queue}' on {settings.temporal_address}",
+                task_queue=settings.task_queue,
+                temporal=settings.temporal_address,
+            )
             await run_worker(settings, client, stop)
             return ExitCode.OK
 
-        return _run(main, False)
+        return _run(main, as_json)
 
     @app.command()
     def sandbox(
@@ -104,6 +109,7 @@ def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
         state_dir: StateDirOpt = None,
         port: Annotated[int | None, typer.Option(help="Port [8300].")] = None,
         reset: Annotated[bool, typer.Option(help="Reseed from the seed files.")] = False,
+        as_json: JsonOpt = False,
     ) -> int:
         """Serve the sandbox external systems (/erp, /vendor-management, /contracts, /screening) on one port."""
         from sandbox.server import SandboxConfig, create_app
@@ -117,15 +123,19 @@ def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
             webhook_secret=settings.webhook_secret.get_secret_value(),
             reset=reset,
         )
-        return _serve_until_stopped(create_app(config), settings, settings.sandbox_port, "sandbox")
+        return _serve_until_stopped(create_app(config), settings, settings.sandbox_port, "sandbox", as_json)
 
     @app.command()
-    def api(ctx: typer.Context, port: Annotated[int | None, typer.Option(help="Port [8000].")] = None) -> int:
+    def api(
+        ctx: typer.Context,
+        port: Annotated[int | None, typer.Option(help="Port [8000].")] = None,
+        as_json: JsonOpt = False,
+    ) -> int:
         """Serve the platform API."""
         from starter.api.app import create_app
 
         settings = settings_from(ctx, api_port=port)
-        return _serve_until_stopped(create_app(settings), settings, settings.api_port, "API")
+        return _serve_until_stopped(create_app(settings), settings, settings.api_port, "API", as_json)
 
     @app.command()
     def events(
@@ -192,14 +202,23 @@ def _run(main: Callable[[], Any], as_json: bool) -> int:
         return ExitCode.OK
 
 
-def _serve_until_stopped(asgi_app: Any, settings: Settings, port: int, name: str) -> int:
-    from runtime.http_server import embedded_server
+def _announce(as_json: bool, text: str, **fields: Any) -> None:
+    if as_json:
+        print_json({"status": "ready", **fields})
+    else:
+        console.print(text, soft_wrap=True)
+
+
+def _serve_until_stopped(asgi_app: Any, settings: Settings, port: int, name: str, as_json: bool) -> int:
+    from runtime.http_server import embedded_server, wait_until_healthy
 
     async def main() -> int:
         stop = stop_event_on_signals()
         server = embedded_server(asgi_app, settings.host, port)
         task = asyncio.create_task(server.serve())
-        console.print(f"{name} listening on http://{settings.host}:{port}")
+        url = f"http://{settings.host}:{port}"
+        await wait_until_healthy(f"http://127.0.0.1:{port}/health", server_task=task)
+        _announce(as_json, f"{name} listening on {url}", service=name.lower(), url=url)
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
         server.should_exit = True
@@ -208,4 +227,4 @@ def _serve_until_stopped(asgi_app: Any, settings: Settings, port: int, name: str
         stopper.cancel()
         return ExitCode.OK
 
-    return _run(main, False)
+    return _run(main, as_json)

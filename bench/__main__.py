@@ -1,0 +1,87 @@
+"""`make bench`: throughput measured side by side in one run on the embedded dev server (SQLite
+file with WAL, as `supplybridge up` runs it), printed as a ratio.
+
+- ceiling: a one-activity workflow, the most this machine's server can complete per second;
+- onboarding: the supplier-onboarding workflow over in-memory systems (tests/fakes.py), so the
+  number is the orchestration cost (server round trips), not the sandbox's HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench.workloads import OneActivity, noop
+from domain.onboarding import OnboardSupplierInput
+from runtime.devserver import DevServer
+from runtime.ports import free_port
+from runtime.settings import Settings
+from runtime.temporal_client import connect
+from tests.examples import supplier_request
+from tests.workflows.conftest import Systems
+from worker import WORKFLOWS, activity_functions, workflow_runner
+from workflows.onboarding import SupplierOnboardingWorkflow
+from workflows.search_attributes import REGISTRATION
+
+
+async def _throughput(client: Client, queue: str, count: int, start_one) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    handles = await asyncio.gather(*(start_one(client, queue, i) for i in range(count)))
+    await asyncio.gather(*(h.result() for h in handles))
+    return count / (time.perf_counter() - started)
+
+
+async def _start_one_activity(client: Client, queue: str, i: int):  # type: ignore[no-untyped-def]
+    return await client.start_workflow(OneActivity.run, i, id=f"bench-noop-{uuid.uuid4()}", task_queue=queue)
+
+
+async def _start_onboarding(client: Client, queue: str, i: int):  # type: ignore[no-untyped-def]
+    request = supplier_request(
+        "new-supplier",
+        source={"system": "vendor_management", "id": f"VM-B{i:06d}"},
+        legal_name=f"X{uuid.uuid4().hex[:16]} LLC",  # unrelated names: no duplicate review
+        tax_id={"kind": "EIN", "value": f"45-{1000000 + i:07d}"},
+    )
+    return await client.start_workflow(
+        SupplierOnboardingWorkflow.run,
+        OnboardSupplierInput(request=request),
+        id=f"bench-onboarding-{uuid.uuid4()}",
+        task_queue=queue,
+    )
+
+
+async def main(count: int) -> None:
+    with tempfile.TemporaryDirectory() as state:
+        port = free_port()
+        async with DevServer(
+            state_dir=Path(state), port=port, ui_port=free_port(), search_attributes=dict(REGISTRATION)
+        ):
+            client = await connect(Settings(temporal_address=f"127.0.0.1:{port}"))
+            queue = f"bench-{uuid.uuid4()}"
+            async with Worker(
+                client,
+                task_queue=queue,
+                workflows=[*WORKFLOWS, OneActivity],
+                workflow_runner=workflow_runner(),
+                activities=[noop, *activity_functions(*Systems().activities())],
+                max_concurrent_activities=100,
+            ):
+                await _throughput(client, queue, 10, _start_one_activity)  # warm-up
+                ceiling = await _throughput(client, queue, count, _start_one_activity)
+                onboarding = await _throughput(client, queue, count, _start_onboarding)
+    print(f"one-activity workflow (ceiling): {ceiling:7.1f} workflows/s  ({count} runs)")
+    print(f"supplier onboarding:             {onboarding:7.1f} onboardings/s ({count} runs, 6 activities each)")
+    print(f"ratio onboarding / ceiling:      {onboarding / ceiling:7.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=100, help="workflows per measurement")
+    asyncio.run(main(parser.parse_args().count))
