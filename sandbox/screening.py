@@ -25,6 +25,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.orm import Session
 
+from domain.exclusions import ExclusionRecord
 from domain.names import name_control
 from sandbox.db import DbSession, Documents
 from sandbox.errors import SandboxError
@@ -54,27 +55,8 @@ TIN_CODES = {
 router = APIRouter(prefix=f"/{NAME}", tags=[NAME])
 
 
-class ExclusionRow(BaseModel):
-    """One LEIE row; every column optional, every value a string, as in the published file."""
-
-    lastname: str = ""
-    firstname: str = ""
-    midname: str = ""
-    busname: str = ""
-    general: str = ""
-    specialty: str = ""
-    upin: str = ""
-    npi: str = ""
-    dob: str = ""
-    address: str = ""
-    city: str = ""
-    state: str = ""
-    zip: str = ""
-    excltype: str = ""
-    excldate: str = ""
-    reindate: str = ""
-    waiverdate: str = ""
-    wvrstate: str = ""
+class ExclusionRow(ExclusionRecord):
+    """A row added at run time: the published LEIE columns (domain.exclusions), naming someone."""
 
     @model_validator(mode="after")
     def _names_someone(self) -> ExclusionRow:

@@ -34,6 +34,24 @@ def stop_event_on_signals() -> asyncio.Event:
 
 
 def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
+    def stack_settings(
+        ctx: typer.Context,
+        state_dir: Path | None,
+        temporal_port: int,
+        ui_port: int | None,
+        sandbox_port: int | None,
+        api_port: int | None,
+    ) -> Settings:
+        """Settings of an embedded stack (`up`, `demo`): everything on 127.0.0.1."""
+        return settings_from(
+            ctx,
+            state_dir=state_dir,
+            temporal_address=f"127.0.0.1:{temporal_port}",
+            temporal_ui_port=ui_port,
+            sandbox_port=sandbox_port,
+            api_port=api_port,
+        )
+
     @app.command()
     def up(
         ctx: typer.Context,
@@ -48,14 +66,7 @@ def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
         """Start the embedded stack: Temporal dev server + UI, sandbox systems, API and worker. Ctrl-C stops it."""
         from starter.stack import EmbeddedStack
 
-        settings = settings_from(
-            ctx,
-            state_dir=state_dir,
-            temporal_address=f"127.0.0.1:{temporal_port}",
-            temporal_ui_port=ui_port,
-            sandbox_port=sandbox_port,
-            api_port=api_port,
-        )
+        settings = stack_settings(ctx, state_dir, temporal_port, ui_port, sandbox_port, api_port)
 
         async def main() -> int:
             stop = stop_event_on_signals()
@@ -178,14 +189,7 @@ def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
         """Start the embedded stack, run the example scenarios, print each outcome and its Temporal UI link."""
         from starter.demo import run_demo
 
-        settings = settings_from(
-            ctx,
-            state_dir=state_dir,
-            temporal_address=f"127.0.0.1:{temporal_port}",
-            temporal_ui_port=ui_port,
-            sandbox_port=sandbox_port,
-            api_port=api_port,
-        )
+        settings = stack_settings(ctx, state_dir, temporal_port, ui_port, sandbox_port, api_port)
         return _run(lambda: run_demo(settings, keep_running=keep_running, as_json=as_json), as_json)
 
 

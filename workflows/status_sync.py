@@ -109,8 +109,6 @@ class SupplierStatusSyncWorkflow:
             )
             self._state.erp_supplier_id = state.erp_supplier_id
             self._state.erp_status = state.status
-        self._state.applied_count += 1
-        self._state.last_change = change
         workflow.upsert_search_attributes([sa.STAGE.value_set(f"erp_{self._state.erp_status or 'unlinked'}")])
         event_type = "supplier.hold_placed" if action is ErpAction.HOLD else "supplier.hold_released"
         await call(
@@ -127,6 +125,8 @@ class SupplierStatusSyncWorkflow:
             ),
             PublishEventResult,
         )
+        self._state.applied_count += 1  # counted once the change is applied and published
+        self._state.last_change = change
 
     @workflow.signal(name="status_changed")
     def status_changed(self, event: VendorStatusEvent) -> None:

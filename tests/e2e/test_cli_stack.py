@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
+
 from runtime.binaries import temporal_cli_path
 from runtime.ports import free_port
-
 from runtime.settings import DEV_SANDBOX_TOKEN
 from tests.examples import EXAMPLES
 

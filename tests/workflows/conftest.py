@@ -3,6 +3,7 @@ well under a second) and a fresh task queue; activities run over hand-written fa
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -66,8 +67,9 @@ def systems() -> Systems:
     return systems
 
 
-@pytest.fixture
-async def harness(systems: Systems) -> AsyncIterator[Harness]:
+@contextlib.asynccontextmanager
+async def running_harness(systems: Systems) -> AsyncIterator[Harness]:
+    """A time-skipping environment with our search attributes and a worker over `systems`."""
     converter = data_converter(Settings(environment="development"))
     async with await WorkflowEnvironment.start_time_skipping(
         data_converter=converter, test_server_existing_path=str(test_server_path())
@@ -82,3 +84,9 @@ async def harness(systems: Systems) -> AsyncIterator[Harness]:
             activities=activity_functions(*systems.activities()),
         ):
             yield Harness(env=env, systems=systems, task_queue=task_queue)
+
+
+@pytest.fixture
+async def harness(systems: Systems) -> AsyncIterator[Harness]:
+    async with running_harness(systems) as h:
+        yield h

@@ -16,20 +16,13 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from domain.events import VendorStatus, VendorStatusEvent
 from domain.onboarding import OnboardSupplierInput, ReviewAction, ReviewDecision
 from domain.status_sync import StatusSyncInput
-from runtime.binaries import test_server_path
-from runtime.namespace import ensure_search_attributes
-from runtime.settings import Settings
-from runtime.temporal_client import data_converter
 from tests.examples import supplier_request
-from tests.workflows.conftest import Systems
-from worker import WORKFLOWS, activity_functions, workflow_runner
+from tests.workflows.conftest import Systems, running_harness
 from workflows.onboarding import SupplierOnboardingWorkflow
-from workflows.search_attributes import REGISTRATION
 from workflows.status_sync import SupplierStatusSyncWorkflow
 
 HISTORY_DIR = Path(__file__).parent / "histories"
@@ -101,25 +94,13 @@ SCENARIOS: dict[str, Scenario] = {
 
 async def record() -> None:
     HISTORY_DIR.mkdir(exist_ok=True)
-    converter = data_converter(Settings(environment="development"))
     for name, scenario in SCENARIOS.items():
         systems = Systems()
         systems.erp.seed("SUP-0001", "Lakeshore Medical Products Inc", "36-4412098")
         systems.erp.seed("SUP-0002", "Northgate Surgical Supply LLC", "52-1987345")
-        async with await WorkflowEnvironment.start_time_skipping(
-            data_converter=converter, test_server_existing_path=str(test_server_path())
-        ) as env:
-            await ensure_search_attributes(env.client, REGISTRATION)
-            queue = f"record-{uuid.uuid4()}"
-            async with Worker(
-                env.client,
-                task_queue=queue,
-                workflows=list(WORKFLOWS),
-                workflow_runner=workflow_runner(),
-                activities=activity_functions(*systems.activities()),
-            ):
-                handle = await scenario(env.client, queue, env)
-                history = await handle.fetch_history()
+        async with running_harness(systems) as h:
+            handle = await scenario(h.client, h.task_queue, h.env)
+            history = await handle.fetch_history()
         (HISTORY_DIR / f"{name}.json").write_text(history.to_json())
         print(f"recorded {name}: {len(history.events)} events")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -155,6 +156,10 @@ async def test_review_escalates_after_its_sla(harness: Harness) -> None:
     status = await handle.query(SupplierOnboardingWorkflow.status)
     assert status.escalation_level == 1
     assert status.assigned_team == "vendor-master-data-managers"
+    for _ in range(100):  # the escalation event is published by an activity: poll for it
+        if "supplier.review_escalated" in harness.systems.store.event_types():
+            break
+        await asyncio.sleep(0.02)
     assert "supplier.review_escalated" in harness.systems.store.event_types()
 
     await handle.execute_update(
