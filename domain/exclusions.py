@@ -50,6 +50,18 @@ class ExclusionRecord(LenientModel):
             return self.busname.strip()
         return " ".join(p for p in (self.firstname.strip(), self.lastname.strip()) if p)
 
+    @property
+    def name_forms(self) -> list[str]:
+        """The forms a name can take: a business name as is; an individual as "first last",
+        "first middle last" and "first m last" (similarity is word-order insensitive)."""
+        if self.busname.strip():
+            return [self.busname.strip()]
+        first, mid, last = self.firstname.strip(), self.midname.strip(), self.lastname.strip()
+        forms = [self.display_name]
+        if mid:
+            forms += [f"{first} {mid} {last}", f"{first} {mid[0]} {last}"]
+        return [f for f in forms if f]
+
 
 class ExclusionMatch(DomainModel):
     record_name: str
@@ -77,11 +89,10 @@ def find_exclusion_matches(
         best: tuple[str, float] | None = None
         record_name = record.display_name
         for field, name in candidates:
-            if not record_name:
-                break
-            score = 100.0 if normalise_name(name) == normalise_name(record_name) else name_similarity(name, record_name)
-            if score >= FUZZY_THRESHOLD and (best is None or score > best[1]):
-                best = (field, score)
+            for form in record.name_forms:
+                score = 100.0 if normalise_name(name) == normalise_name(form) else name_similarity(name, form)
+                if score >= FUZZY_THRESHOLD and (best is None or score > best[1]):
+                    best = (field, score)
         record_npi = record.npi.strip()
         if best is None and npi and record_npi and record_npi.strip("0") and record_npi == npi:
             best = ("identifiers.npi", 100.0)

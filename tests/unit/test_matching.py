@@ -75,7 +75,7 @@ MERIDIAN = ExclusionRecord(
     npi="1740287766",
 )
 HARTWELL = ExclusionRecord(
-    lastname="HARTWELL", firstname="DENNIS", excltype="1128a4", reindate="00000000", npi="1093817562"
+    lastname="HARTWELL", firstname="DENNIS", midname="R", excltype="1128a4", reindate="00000000", npi="1093817562"
 )
 
 
@@ -89,7 +89,8 @@ def test_exclusion_matches_on_dba_and_npi_and_cites_waivers() -> None:
     assert find_exclusion_matches("Acme Holdings", "Meridian Infusion Pharmacy", None, [MERIDIAN])[0].waiver
     by_npi = find_exclusion_matches("Someone Else", None, "1619933804", [APEX])
     assert by_npi[0].matched_on == "identifiers.npi"
-    assert find_exclusion_matches("Dennis Hartwell", None, None, [HARTWELL])[0].record_name == "DENNIS HARTWELL"
+    for form in ("Dennis Hartwell", "Dennis R. Hartwell", "HARTWELL DENNIS R"):
+        assert find_exclusion_matches(form, None, None, [HARTWELL])[0].record_name == "DENNIS HARTWELL"
 
 
 def test_reinstated_and_unrelated_names_do_not_match() -> None:
@@ -97,3 +98,23 @@ def test_reinstated_and_unrelated_names_do_not_match() -> None:
     assert find_exclusion_matches("Apex Durable Medical Equipment Inc", None, None, [reinstated]) == []
     assert find_exclusion_matches("Apex Surgical Instruments", None, None, [APEX]) == []
     assert find_exclusion_matches("Someone", None, "0000000000", [APEX.model_copy(update={"npi": "0000000000"})]) == []
+
+
+def _seed_exclusions() -> list[ExclusionRecord]:
+    import csv
+    from pathlib import Path
+
+    seed = Path(__file__).resolve().parents[2] / "sandbox" / "seed" / "leie-excerpt.csv"
+    with seed.open() as handle:
+        return [
+            ExclusionRecord.model_validate({k.lower(): v for k, v in row.items()}) for row in csv.DictReader(handle)
+        ]
+
+
+@pytest.mark.parametrize("suffix", ["", ", Inc.", " Incorporated", ", L.L.C.", " LLC", " Corp.", " Company"])
+def test_every_active_seed_business_is_matched_in_other_legal_forms(suffix: str) -> None:
+    records = _seed_exclusions()
+    for record in (r for r in records if r.busname and r.is_active):
+        core = normalise_name(record.busname).title()
+        matches = find_exclusion_matches(core + suffix, None, None, records)
+        assert [m.record_name for m in matches][:1] == [record.busname], (core + suffix, matches)
