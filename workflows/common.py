@@ -10,7 +10,8 @@ from temporalio.common import RetryPolicy
 
 T = TypeVar("T")
 
-# External systems: retried with backoff (1 s doubling to at most 10 s) (the activity honours Retry-After) for up to 30 min,
+# External systems: retried with backoff (1 s doubling to at most 10 s; the activity honours
+# Retry-After) for up to 30 min,
 # so an ERP outage delays a process instead of failing it. Business refusals are raised as
 # non-retryable ApplicationErrors by the activities and end the retries at once.
 EXTERNAL_CALL_RETRY = RetryPolicy(
