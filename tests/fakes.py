@@ -226,5 +226,16 @@ class FakeStore:
         return [e.type for e in self.events.values()]
 
 
+# The seed's active LEIE exclusion that examples/suppliers/excluded-on-leie.json matches.
+APEX = ExclusionRecord(
+    busname="APEX DURABLE MEDICAL EQUIPMENT INC",
+    excltype="1128a1",
+    excldate="20210805",
+    reindate="00000000",
+    state="TX",
+    npi="1619933804",
+)
+
+
 def transient(system: str = "erp") -> TransientError:
     return TransientError(system, "injected outage", status=503)

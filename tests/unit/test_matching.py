@@ -7,6 +7,7 @@ import pytest
 from domain.duplicates import ErpCandidate, MatchKind, classify_match
 from domain.exclusions import ExclusionRecord, find_exclusion_matches
 from domain.names import name_control, normalise_name
+from tests.fakes import APEX
 
 LAKESHORE = ErpCandidate(erp_supplier_id="SUP-0001", legal_name="Lakeshore Medical Products Inc", status="active")
 NORTHGATE = ErpCandidate(erp_supplier_id="SUP-0002", legal_name="Northgate Surgical Supply LLC", status="active")
@@ -57,14 +58,6 @@ def test_different_name_is_new() -> None:
     assert classify_match("Harborview Wound Care Products LLC", [LAKESHORE, NORTHGATE]).kind is MatchKind.NEW
 
 
-APEX = ExclusionRecord(
-    busname="APEX DURABLE MEDICAL EQUIPMENT INC",
-    excltype="1128a1",
-    excldate="20210805",
-    reindate="00000000",
-    state="TX",
-    npi="1619933804",
-)
 MERIDIAN = ExclusionRecord(
     busname="MERIDIAN INFUSION PHARMACY LLC",
     excltype="1128a1",

@@ -11,7 +11,6 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpda
 from temporalio.service import RPCError
 
 from adapters.errors import BusinessRuleError
-from domain.exclusions import ExclusionRecord
 from domain.onboarding import (
     OnboardingOutcome,
     OnboardingResult,
@@ -25,17 +24,9 @@ from domain.onboarding import (
 )
 from domain.supplier import SupplierOnboardingRequest
 from tests.examples import supplier_request
+from tests.fakes import APEX
 from tests.workflows.conftest import Harness
 from workflows.onboarding import SupplierOnboardingWorkflow
-
-APEX = ExclusionRecord(
-    busname="APEX DURABLE MEDICAL EQUIPMENT INC",
-    excltype="1128a1",
-    excldate="20210805",
-    reindate="00000000",
-    state="TX",
-    npi="1619933804",
-)
 
 
 async def start(h: Harness, request: SupplierOnboardingRequest, sla: timedelta = timedelta(hours=24)) -> WorkflowHandle:
