@@ -48,6 +48,7 @@ class AppliedStatusChange(DomainModel):
     erp_supplier_id: str | None
     erp_status: str | None
     note: str | None = None
+    purchase_orders: list[str] = Field(default_factory=list, description="open POs held or released with it")
 
 
 class StatusSyncState(DomainModel):

@@ -200,3 +200,13 @@ def update_for_existing(request: SupplierOnboardingRequest, existing: ErpSupplie
         identifiers=identifiers or None,
         external_ids={**existing.external_ids, request.source.system: request.source.id},
     )
+
+
+class VendorRegistration(LenientModel):
+    """A supplier's registration in vendor management, with its credential documents."""
+
+    vendor_id: str
+    legal_name: str | None = None
+    status: str
+    erp_supplier_id: str | None = None
+    documents: list[CredentialDocument] = Field(default_factory=list)

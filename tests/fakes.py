@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from adapters.errors import BusinessRuleError, NotFoundError, TransientError
 from adapters.screening import TinMatchResult
 from domain.events import BusinessEvent, CrossReference
 from domain.exclusions import ExclusionRecord
-from domain.reference import Contract, PriceTier
+from domain.reference import Contract, Item, Location, PriceTier
 from domain.supplier import (
     BankAccount,
     ErpSupplier,
@@ -20,6 +22,7 @@ from domain.supplier import (
     ErpSupplierUpdate,
     SupplierSite,
     TaxId,
+    VendorRegistration,
 )
 
 
@@ -158,11 +161,34 @@ class FakeScreening:
         return TinMatchResult(code=code, description="TIN and name match" if code == 0 else f"code {code}")
 
 
+SEED = Path(__file__).resolve().parents[1] / "sandbox" / "seed"
+
+
+def seed_items() -> dict[str, Item]:
+    return {i["item_id"]: Item.model_validate(i) for i in json.loads((SEED / "items.json").read_text())}
+
+
+def seed_locations() -> list[Location]:
+    return [Location.model_validate(loc) for loc in json.loads((SEED / "locations.json").read_text())]
+
+
+def seed_contracts() -> dict[str, Contract]:
+    return {c["contract_id"]: Contract.model_validate(c) for c in json.loads((SEED / "contracts.json").read_text())}
+
+
 @dataclass
 class FakeContracts:
     contracts: dict[str, Contract] = field(default_factory=dict)
     links: list[tuple[str, str]] = field(default_factory=list)
     fail_link: Exception | None = None
+    items: dict[str, Item] = field(default_factory=seed_items)
+    locations: list[Location] = field(default_factory=seed_locations)
+
+    async def list_items(self) -> list[Item]:
+        return list(self.items.values())
+
+    async def list_locations(self) -> list[Location]:
+        return list(self.locations)
 
     def seed(self, contract_id: str, supplier_id: str | None) -> None:
         self.contracts[contract_id] = Contract(
@@ -193,6 +219,10 @@ class FakeContracts:
 @dataclass
 class FakeVendorManagement:
     links: dict[str, str] = field(default_factory=dict)
+    registrations: dict[str, VendorRegistration] = field(default_factory=dict)
+
+    async def find_registration(self, erp_supplier_id: str) -> VendorRegistration | None:
+        return self.registrations.get(erp_supplier_id)
 
     async def link_erp_supplier(self, vendor_id: str, erp_supplier_id: str) -> None:
         self.links[vendor_id] = erp_supplier_id

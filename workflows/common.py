@@ -52,3 +52,33 @@ def root_cause(error: BaseException) -> str:
     while error.__cause__ is not None:
         error = error.__cause__
     return getattr(error, "message", None) or str(error)
+
+
+# Local activities: short calls to the systems run inside the workflow task, recorded as markers,
+# so a step costs no activity-task round trip through the server. Retried like `call`; past
+# `LOCAL_RETRY_THRESHOLD` of backoff the SDK schedules the retries with durable timers.
+LOCAL_RETRY_THRESHOLD = timedelta(seconds=30)
+
+
+async def call_local(
+    activity: str,
+    arg: Any,
+    result_type: type[T],
+    *,
+    start_to_close: timedelta = timedelta(seconds=30),
+    schedule_to_close: timedelta = EXTERNAL_CALL_DEADLINE,
+    retry: RetryPolicy = EXTERNAL_CALL_RETRY,
+    summary: str | None = None,
+) -> T:
+    """Run one activity by name as a local activity (same options as `call`)."""
+    result: T = await workflow.execute_local_activity(
+        activity,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=start_to_close,
+        schedule_to_close_timeout=schedule_to_close,
+        retry_policy=retry,
+        local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+        summary=summary,
+    )
+    return result

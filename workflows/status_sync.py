@@ -13,6 +13,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.events import BusinessEvent, VendorStatusEvent
     from domain.onboarding import ErpSupplierState, PublishEventInput, PublishEventResult
+    from domain.procurement import HoldPurchaseOrdersInput, HoldPurchaseOrdersResult, SupplierHoldNotice
+    from domain.purchasing import purchase_order_workflow_id
     from domain.status_sync import (
         AppliedStatusChange,
         ErpAction,
@@ -109,6 +111,8 @@ class SupplierStatusSyncWorkflow:
             )
             self._state.erp_supplier_id = state.erp_supplier_id
             self._state.erp_status = state.status
+            if workflow.patched("hold-open-purchase-orders"):  # runs recorded before this step replay as they were
+                change.purchase_orders = await self._hold_purchase_orders(state.erp_supplier_id, action, event)
         workflow.upsert_search_attributes([sa.STAGE.value_set(f"erp_{self._state.erp_status or 'unlinked'}")])
         event_type = "supplier.hold_placed" if action is ErpAction.HOLD else "supplier.hold_released"
         await call(
@@ -127,6 +131,31 @@ class SupplierStatusSyncWorkflow:
         )
         self._state.applied_count += 1  # counted once the change is applied and published
         self._state.last_change = change
+
+    async def _hold_purchase_orders(
+        self, erp_supplier_id: str, action: ErpAction, event: VendorStatusEvent
+    ) -> list[str]:
+        """Hold (or release) the supplier's open ERP POs, then tell each PO workflow."""
+        on_hold = action is ErpAction.HOLD
+        held = await call(
+            "hold_supplier_purchase_orders",
+            HoldPurchaseOrdersInput(
+                supplier_id=erp_supplier_id,
+                on_hold=on_hold,
+                reason=hold_reason(event),
+                idempotency_prefix=f"{workflow.info().workflow_id}:{event.event_id}:po-{action.value}",
+            ),
+            HoldPurchaseOrdersResult,
+            start_to_close=timedelta(seconds=60),
+        )
+        notice = SupplierHoldNotice(on_hold=on_hold, reason=hold_reason(event), event_id=event.event_id)
+        for po_number in held.po_numbers:
+            handle = workflow.get_external_workflow_handle(purchase_order_workflow_id(po_number))
+            try:
+                await handle.signal("supplier_hold_changed", notice)
+            except Exception as error:  # a PO not run by a workflow (entered in the ERP directly)
+                workflow.logger.info("PO %s has no running workflow to tell: %s", po_number, error)
+        return held.po_numbers
 
     @workflow.signal(name="status_changed")
     def status_changed(self, event: VendorStatusEvent) -> None:

@@ -14,12 +14,14 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.onboarding import OnboardingActivities
+from activities.procurement import ProcurementActivities
 from activities.status_sync import StatusSyncActivities
 from runtime.binaries import test_server_path
 from runtime.namespace import ensure_search_attributes
 from runtime.settings import Settings
 from runtime.temporal_client import data_converter
 from tests.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
+from tests.procurement_fakes import FakeAp, FakeInventory, FakeProcurementErp, FakeVendorChannel
 from worker import WORKFLOWS, activity_functions, workflow_runner
 from workflows.search_attributes import REGISTRATION
 
@@ -31,6 +33,10 @@ class Systems:
     contracts: FakeContracts = field(default_factory=FakeContracts)
     vendor_management: FakeVendorManagement = field(default_factory=FakeVendorManagement)
     store: FakeStore = field(default_factory=FakeStore)
+    procurement: FakeProcurementErp = field(default_factory=FakeProcurementErp)
+    inventory: FakeInventory = field(default_factory=FakeInventory)
+    vendor_channel: FakeVendorChannel = field(default_factory=FakeVendorChannel)
+    ap: FakeAp = field(default_factory=FakeAp)
 
     def activities(self) -> list[object]:
         return [
@@ -42,6 +48,15 @@ class Systems:
                 store=self.store,  # type: ignore[arg-type]
             ),
             StatusSyncActivities(erp=self.erp, store=self.store),  # type: ignore[arg-type]
+            ProcurementActivities(
+                erp=self.erp,  # type: ignore[arg-type]
+                procurement=self.procurement,
+                contracts=self.contracts,  # type: ignore[arg-type]
+                vendor_management=self.vendor_management,  # type: ignore[arg-type]
+                inventory=self.inventory,
+                vendor_channel=self.vendor_channel,
+                accounts_payable=self.ap,
+            ),
         ]
 
 

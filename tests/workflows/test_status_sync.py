@@ -93,3 +93,22 @@ async def test_closes_after_a_quiet_period(harness: Harness) -> None:
     handle = await signal_with_start(harness, event(VendorStatus.SUSPENDED, erp_id="SUP-0002"), "-quiet")
     result: StatusSyncResult = await handle.result()  # time skipping jumps the quiet period
     assert result.applied_count == 1
+
+
+async def test_a_suspension_holds_the_suppliers_open_pos_and_reinstatement_releases_them(harness: Harness) -> None:
+    from tests.workflows.po_support import open_po, purchase_order, until, with_procurement_seed
+
+    with_procurement_seed(harness.systems)
+    po_handle = await open_po(harness, purchase_order())
+    suspended = event(VendorStatus.SUSPENDED, erp_id="SUP-0002")
+    sync = await signal_with_start(harness, suspended, "-po")
+    status = await until(po_handle, lambda s: s.on_hold)
+    assert status.hold_reason and "suspended" in status.hold_reason
+    erp_po = harness.systems.procurement.pos["PO-2026-000451"]
+    assert erp_po.hold is not None and erp_po.hold.kind == "supplier_status"
+
+    await sync.signal("status_changed", event(VendorStatus.REINSTATED, erp_id="SUP-0002"))
+    await until(po_handle, lambda s: not s.on_hold)
+    assert harness.systems.procurement.pos["PO-2026-000451"].hold is None
+    state: StatusSyncState = await sync.query(SupplierStatusSyncWorkflow.status)
+    assert state.last_change is not None and state.last_change.purchase_orders == ["PO-2026-000451"]

@@ -1,0 +1,390 @@
+"""Procure-to-pay activities: thin calls to the ERP, contract management, vendor management,
+inventory, the vendor channel and AP. Every change carries an idempotency key derived from the
+workflow id, so a retried activity never creates a second PO, receipt, reservation, capture or
+payment approval.
+
+The PO and invoice workflows run these as local activities (short calls, fewer server round
+trips); the status-sync workflow runs `hold_supplier_purchase_orders` as a normal activity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from temporalio import activity
+
+from activities.errors import translate_adapter_errors
+from adapters.accounts_payable import AccountsPayablePort
+from adapters.contracts import ContractsPort
+from adapters.erp import ErpPort
+from adapters.erp_procurement import ErpProcurementPort
+from adapters.errors import BusinessRuleError, NotFoundError
+from adapters.inventory import InventoryPort
+from adapters.vendor_channel import VendorChannelPort
+from adapters.vendor_management import VendorManagementPort
+from domain.procurement import (
+    ApplyAckInput,
+    ApplyResolutionInput,
+    CreatePoInput,
+    Done,
+    ErpPoState,
+    EvidenceInput,
+    ExceptionAction,
+    ExceptionEvidence,
+    HoldPurchaseOrdersInput,
+    HoldPurchaseOrdersResult,
+    InventoryCheckInput,
+    InventoryPosition,
+    MatchFacts,
+    MatchFactsInput,
+    NotifyVendorInput,
+    PoActionInput,
+    PostedInvoice,
+    PostInvoiceInput,
+    ProcurementTerms,
+    RecordDisputeInput,
+    RecordReceiptInput,
+    ReleaseInput,
+    ReserveInput,
+    ReserveResult,
+    SupplierCheckInput,
+    SupplierStanding,
+    TermsInput,
+)
+from domain.purchasing import (
+    ApInvoiceStatus,
+    Dispute,
+    ErpInvoiceDraft,
+    ErpInvoiceHold,
+    ErpPoStatus,
+    MatchedLine,
+    Receipt,
+)
+
+UNFINISHED_CAPTURE = (ApInvoiceStatus.CAPTURED, ApInvoiceStatus.EXCEPTION)
+
+
+class ProcurementActivities:
+    def __init__(
+        self,
+        *,
+        erp: ErpPort,
+        procurement: ErpProcurementPort,
+        contracts: ContractsPort,
+        vendor_management: VendorManagementPort,
+        inventory: InventoryPort,
+        vendor_channel: VendorChannelPort,
+        accounts_payable: AccountsPayablePort,
+    ) -> None:
+        self._erp = erp
+        self._procurement = procurement
+        self._contracts = contracts
+        self._vendor_management = vendor_management
+        self._inventory = inventory
+        self._vendor_channel = vendor_channel
+        self._ap = accounts_payable
+
+    # --- purchase order checks (run side by side) ---------------------------------------------
+
+    @activity.defn(name="check_supplier_standing")
+    @translate_adapter_errors
+    async def check_supplier_standing(self, params: SupplierCheckInput) -> SupplierStanding:
+        try:
+            supplier, registration = await asyncio.gather(
+                self._erp.get_supplier(params.supplier_id),
+                self._vendor_management.find_registration(params.supplier_id),
+            )
+        except NotFoundError:
+            return SupplierStanding(supplier_id=params.supplier_id, exists=False)
+        return SupplierStanding(
+            supplier_id=params.supplier_id,
+            exists=True,
+            erp_status=supplier.status.value,
+            hold_reason=supplier.hold_reason,
+            vendor_status=registration.status if registration else None,
+            credentials=registration.documents if registration else [],
+        )
+
+    @activity.defn(name="get_procurement_terms")
+    @translate_adapter_errors
+    async def get_procurement_terms(self, params: TermsInput) -> ProcurementTerms:
+        async def contract() -> object:
+            if params.contract_ref is None:
+                return None
+            try:
+                return await self._contracts.get_contract(params.contract_ref)
+            except NotFoundError:
+                return None
+
+        found, items, locations = await asyncio.gather(
+            contract(), self._contracts.list_items(), self._contracts.list_locations()
+        )
+        wanted = set(params.item_ids)
+        return ProcurementTerms(
+            contract=found,  # type: ignore[arg-type]
+            items={item.item_id: item for item in items if item.item_id in wanted},
+            locations=[location.location_id for location in locations],
+        )
+
+    @activity.defn(name="check_inventory")
+    @translate_adapter_errors
+    async def check_inventory(self, params: InventoryCheckInput) -> InventoryPosition:
+        return InventoryPosition(balances=await self._inventory.get_balances(params.location_id, params.item_ids))
+
+    # --- purchase order changes -----------------------------------------------------------------
+
+    @activity.defn(name="create_po_in_erp")
+    @translate_adapter_errors
+    async def create_po_in_erp(self, params: CreatePoInput) -> ErpPoState:
+        try:
+            po = await self._procurement.create_purchase_order(params.po, idempotency_key=params.idempotency_key)
+        except BusinessRuleError as error:
+            if error.code != "duplicate_po_number":
+                raise
+            # Created by an earlier run of this same PO workflow (its key differs): take it
+            # when it is the same order, refuse otherwise.
+            po = await self._procurement.get_purchase_order(params.po.po_number)
+            if po.supplier_id != params.po.supplier_id or po.status is not ErpPoStatus.OPEN:
+                raise
+        return ErpPoState(po=po)
+
+    @activity.defn(name="reserve_inventory")
+    @translate_adapter_errors
+    async def reserve_inventory(self, params: ReserveInput) -> ReserveResult:
+        made = await asyncio.gather(
+            *(
+                self._inventory.reserve(request, idempotency_key=f"{params.idempotency_prefix}:line-{line}")
+                for line, request in params.reservations
+            )
+        )
+        return ReserveResult(
+            reservation_ids=[(line, r.reservation_id) for (line, _), r in zip(params.reservations, made, strict=True)]
+        )
+
+    @activity.defn(name="release_reservations")
+    @translate_adapter_errors
+    async def release_reservations(self, params: ReleaseInput) -> Done:
+        await asyncio.gather(
+            *(
+                self._inventory.release(rid, idempotency_key=f"{params.idempotency_prefix}:{rid}")
+                for rid in params.reservation_ids
+            )
+        )
+        return Done()
+
+    @activity.defn(name="notify_vendor")
+    @translate_adapter_errors
+    async def notify_vendor(self, params: NotifyVendorInput) -> Done:
+        await self._vendor_channel.send_purchase_order(params.notification, idempotency_key=params.idempotency_key)
+        return Done()
+
+    @activity.defn(name="cancel_po_with_vendor")
+    @translate_adapter_errors
+    async def cancel_po_with_vendor(self, params: PoActionInput) -> Done:
+        await self._vendor_channel.cancel_purchase_order(
+            params.po_number, params.reason, idempotency_key=params.idempotency_key
+        )
+        return Done()
+
+    @activity.defn(name="cancel_po_in_erp")
+    @translate_adapter_errors
+    async def cancel_po_in_erp(self, params: PoActionInput) -> Done:
+        with contextlib.suppress(NotFoundError):  # the create never reached the ERP: nothing to cancel
+            await self._procurement.cancel_purchase_order(
+                params.po_number, params.reason, idempotency_key=params.idempotency_key
+            )
+        return Done()
+
+    @activity.defn(name="close_po_in_erp")
+    @translate_adapter_errors
+    async def close_po_in_erp(self, params: PoActionInput) -> ErpPoState:
+        po = await self._procurement.close_purchase_order(
+            params.po_number, params.reason, idempotency_key=params.idempotency_key
+        )
+        return ErpPoState(po=po)
+
+    @activity.defn(name="apply_acknowledgement_in_erp")
+    @translate_adapter_errors
+    async def apply_acknowledgement_in_erp(self, params: ApplyAckInput) -> ErpPoState:
+        po = None
+        for line, change in params.changes:  # one at a time: each answer is the whole PO
+            po = await self._procurement.change_po_line(
+                params.po_number, line, change, idempotency_key=f"{params.idempotency_prefix}:line-{line}"
+            )
+        await asyncio.gather(
+            *(
+                self._inventory.release(rid, idempotency_key=f"{params.idempotency_prefix}:release-{rid}")
+                for rid in params.release_reservation_ids
+            )
+        )
+        return ErpPoState(po=po or await self._procurement.get_purchase_order(params.po_number))
+
+    @activity.defn(name="record_receipt")
+    @translate_adapter_errors
+    async def record_receipt(self, params: RecordReceiptInput) -> Receipt:
+        receipt = await self._procurement.record_receipt(
+            params.po_number, [params.line], received_by=params.received_by, idempotency_key=params.idempotency_key
+        )
+        if params.reservation_id:
+            await self._inventory.fulfil(
+                params.reservation_id,
+                params.line.quantity,
+                params.line.uom,
+                idempotency_key=f"{params.idempotency_key}:fulfil",
+            )
+        return receipt
+
+    @activity.defn(name="hold_supplier_purchase_orders")
+    @translate_adapter_errors
+    async def hold_supplier_purchase_orders(self, params: HoldPurchaseOrdersInput) -> HoldPurchaseOrdersResult:
+        """Put every open ERP PO of the supplier on hold (or release the supplier-status holds)."""
+        changed: list[str] = []
+        async for po in self._procurement.list_purchase_orders(supplier_id=params.supplier_id, status="open"):
+            key = f"{params.idempotency_prefix}:{po.po_number}"
+            if params.on_hold:
+                await self._procurement.hold_purchase_order(
+                    po.po_number, params.reason, kind="supplier_status", idempotency_key=key
+                )
+            elif po.hold is not None and po.hold.kind == "supplier_status":
+                await self._procurement.release_purchase_order(po.po_number, params.reason, idempotency_key=key)
+            else:
+                continue
+            changed.append(po.po_number)
+        return HoldPurchaseOrdersResult(po_numbers=changed)
+
+    # --- invoices -------------------------------------------------------------------------------
+
+    @activity.defn(name="gather_match_facts")
+    @translate_adapter_errors
+    async def gather_match_facts(self, params: MatchFactsInput) -> MatchFacts:
+        invoice = params.invoice
+
+        async def purchase_order() -> object:
+            try:
+                return await self._procurement.get_purchase_order(invoice.po_number)
+            except NotFoundError:
+                return None
+
+        async def receipts() -> list[Receipt]:
+            try:
+                return await self._procurement.list_receipts(invoice.po_number)
+            except NotFoundError:
+                return []
+
+        po, received, vouchers, items, same_number = await asyncio.gather(
+            purchase_order(),
+            receipts(),
+            self._procurement.list_invoices(po_number=invoice.po_number),
+            self._contracts.list_items(),
+            self._ap.find_invoices(supplier_id=invoice.supplier_id, invoice_number=invoice.invoice_number),
+        )
+        duplicate = next(
+            (
+                found
+                for found in same_number
+                if not (found.captured_by == params.workflow_id and found.status in UNFINISHED_CAPTURE)
+            ),
+            None,
+        )
+        wanted = {line.item_id for line in invoice.lines} | {line.item_id for line in getattr(po, "lines", [])}
+        return MatchFacts(
+            po=po,  # type: ignore[arg-type]
+            receipts=received,
+            approved_vouchers=[
+                v for v in vouchers if v.status == "approved" and v.invoice_number != invoice.invoice_number
+            ],
+            items={item.item_id: item for item in items if item.item_id in wanted},
+            duplicate_of=duplicate,
+        )
+
+    @activity.defn(name="gather_exception_evidence")
+    @translate_adapter_errors
+    async def gather_exception_evidence(self, params: EvidenceInput) -> ExceptionEvidence:
+        async def contract() -> object:
+            if params.contract_ref is None:
+                return None
+            try:
+                return await self._contracts.get_contract(params.contract_ref)
+            except NotFoundError:
+                return None
+
+        disputes, found = await asyncio.gather(self._ap.list_disputes(params.supplier_id), contract())
+        return ExceptionEvidence(disputes=disputes, contract=found)  # type: ignore[arg-type]
+
+    @activity.defn(name="post_invoice")
+    @translate_adapter_errors
+    async def post_invoice(self, params: PostInvoiceInput) -> PostedInvoice:
+        """Capture in AP, then approve for payment (clean) or raise the exception (AP status and
+        ERP voucher holds). Each step has its own key, so a retry repeats none of them."""
+        prefix = params.idempotency_prefix
+        invoice = params.invoice
+        captured = await self._ap.capture(invoice, captured_by=params.captured_by, idempotency_key=f"{prefix}:capture")
+        matched = [MatchedLine(po_line=line, quantity=quantity) for line, quantity in params.matched_lines]
+        if params.approve:
+            ap = await self._ap.approve(
+                captured.ap_invoice_id,
+                params.amount,
+                reason="three-way match passed",
+                approved_by=params.approved_by,
+                idempotency_key=f"{prefix}:approve",
+            )
+            draft = ErpInvoiceDraft(
+                invoice=invoice, status="approved", approved_amount=params.amount, matched_lines=matched
+            )
+        else:
+            ap = await self._ap.mark_exception(
+                captured.ap_invoice_id,
+                kinds=[code for code, _ in params.holds],
+                team=params.team or "accounts-payable",
+                summary=params.summary,
+                idempotency_key=f"{prefix}:exception",
+            )
+            holds = [ErpInvoiceHold(code=code, reason=reason) for code, reason in params.holds]
+            draft = ErpInvoiceDraft(invoice=invoice, status="on_hold", holds=holds)
+        erp = await self._procurement.create_invoice(draft, idempotency_key=f"{prefix}:erp-voucher")
+        return PostedInvoice(ap=ap, erp=erp)
+
+    @activity.defn(name="record_dispute")
+    @translate_adapter_errors
+    async def record_dispute(self, params: RecordDisputeInput) -> Dispute:
+        return await self._ap.record_dispute(params.dispute, idempotency_key=params.idempotency_key)
+
+    @activity.defn(name="apply_invoice_resolution")
+    @translate_adapter_errors
+    async def apply_invoice_resolution(self, params: ApplyResolutionInput) -> PostedInvoice:
+        """The resolution in AP, then in the ERP voucher, then on the dispute record."""
+        prefix = params.idempotency_prefix
+        action = params.action
+        reason = f"{action.value}: {params.reason} ({params.resolved_by})"
+        if action in (ExceptionAction.ACCEPT_VARIANCE, ExceptionAction.SHORT_PAY):
+            ap = await self._ap.approve(
+                params.ap_invoice_id,
+                params.amount,
+                reason=reason,
+                approved_by=params.resolved_by,
+                idempotency_key=f"{prefix}:approve",
+            )
+            erp = await self._procurement.release_invoice(
+                params.erp_invoice_id,
+                reason,
+                approved_amount=str(params.amount),
+                matched_lines=[MatchedLine(po_line=line, quantity=q) for line, q in params.matched_lines],
+                idempotency_key=f"{prefix}:erp-release",
+            )
+        elif action is ExceptionAction.REQUEST_CREDIT_MEMO:
+            ap = await self._ap.request_credit_memo(
+                params.ap_invoice_id, params.amount, reason=reason, idempotency_key=f"{prefix}:credit-memo"
+            )
+            erp = next(
+                v
+                for v in await self._procurement.list_invoices(supplier_id=ap.supplier_id, po_number=ap.po_number)
+                if v.erp_invoice_id == params.erp_invoice_id
+            )
+        else:
+            ap = await self._ap.reject(params.ap_invoice_id, reason=reason, idempotency_key=f"{prefix}:reject")
+            erp = await self._procurement.cancel_invoice(
+                params.erp_invoice_id, reason, idempotency_key=f"{prefix}:erp-cancel"
+            )
+        await self._ap.record_dispute(params.dispute, idempotency_key=f"{prefix}:dispute")
+        return PostedInvoice(ap=ap, erp=erp)

@@ -1,0 +1,441 @@
+"""Invoice processing (`invoice-<supplier>-<invoice number>`):
+
+gather the match facts (PO, receipts, earlier approved invoices, item master, same-numbered
+invoices in AP) -> duplicate? end as `duplicate_invoice` (never captured, never paid) ->
+three-way match (domain.matching, in the workflow: no activity for pure computation) ->
+clean: capture and approve for payment in AP, record the approved ERP voucher, tell the PO ->
+discrepancy: capture, one exception in AP with the ERP voucher on hold, enriched with the
+receipt status, the contract pricing and the supplier's dispute history, routed to one team,
+waiting for the `resolve_exception` Update (accept_variance, request_credit_memo, short_pay,
+reject) with an SLA and one escalation to the team's managers -> apply the resolution in AP,
+the ERP and the dispute record.
+
+Accept and short-pay re-read the facts first, so a short-pay pays what is received and not yet
+billed at that moment, not when the exception was raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.events import BusinessEvent
+    from domain.matching import (
+        AP_TEAM,
+        CONTRACTING_TEAM,
+        DiscrepancyKind,
+        MatchResult,
+        PoLineFacts,
+        team_for,
+        three_way_match,
+    )
+    from domain.onboarding import PublishEventInput, PublishEventResult
+    from domain.procurement import (
+        ApplyResolutionInput,
+        DecisionKind,
+        DecisionRecord,
+        EvidenceInput,
+        ExceptionAction,
+        ExceptionEvidence,
+        ExceptionResolution,
+        InvoiceInput,
+        InvoiceOutcome,
+        InvoiceResult,
+        InvoiceStage,
+        InvoiceStatus,
+        MatchFacts,
+        MatchFactsInput,
+        OpenException,
+        PoInvoiceNotice,
+        PostedInvoice,
+        PostInvoiceInput,
+        contract_price,
+    )
+    from domain.purchasing import Dispute, normalise_invoice_number, purchase_order_workflow_id
+    from workflows import search_attributes as sa
+    from workflows.common import call_local, root_cause
+    from workflows.decisions import DecisionGate
+
+OUTCOME_FOR: dict[ExceptionAction, InvoiceOutcome] = {
+    ExceptionAction.ACCEPT_VARIANCE: InvoiceOutcome.APPROVED_WITH_VARIANCE,
+    ExceptionAction.SHORT_PAY: InvoiceOutcome.SHORT_PAID,
+    ExceptionAction.REQUEST_CREDIT_MEMO: InvoiceOutcome.CREDIT_MEMO_REQUESTED,
+    ExceptionAction.REJECT: InvoiceOutcome.REJECTED,
+}
+DISPUTES_SHOWN = 10
+
+
+def po_line_facts(facts: MatchFacts) -> list[PoLineFacts]:
+    """The PO's lines with what was received and what approved invoices paid, in each line's unit."""
+    if facts.po is None:
+        return []
+    received: dict[int, Decimal] = {}
+    for receipt in facts.receipts:
+        for got in receipt.lines:
+            line = facts.po.line(got.line)
+            item = facts.items.get(line.item_id) if line else None
+            if line is None:
+                continue
+            if got.uom == line.uom:
+                quantity = got.quantity
+            elif item is not None and got.uom in item.uoms and line.uom in item.uoms:
+                quantity = item.to_base(got.quantity, got.uom) / Decimal(item.uoms[line.uom])
+            else:
+                continue
+            received[line.line] = received.get(line.line, Decimal(0)) + quantity
+    invoiced: dict[int, Decimal] = {}
+    for voucher in facts.approved_vouchers:
+        for paid in voucher.matched_lines:
+            invoiced[paid.po_line] = invoiced.get(paid.po_line, Decimal(0)) + paid.quantity
+    return [
+        PoLineFacts(
+            line=line.line,
+            item_id=line.item_id,
+            quantity=line.quantity,
+            uom=line.uom,
+            unit_price=line.unit_price,
+            cancelled=line.status == "cancelled",
+            received=received.get(line.line, Decimal(0)),
+            invoiced=invoiced.get(line.line, Decimal(0)),
+        )
+        for line in facts.po.lines
+    ]
+
+
+@workflow.defn(name="Invoice")
+class InvoiceWorkflow:
+    @workflow.init
+    def __init__(self, params: InvoiceInput) -> None:
+        self._invoice = params.invoice
+        self._policy = params.policy
+        self._stage = InvoiceStage.RECEIVED
+        self._outcome: InvoiceOutcome | None = None
+        self._team: str | None = None
+        self._gate = DecisionGate(params.invoice.invoice_number, params.invoice.supplier_id)
+        self._events = 0
+
+    @workflow.run
+    async def run(self, params: InvoiceInput) -> InvoiceResult:
+        invoice = self._invoice
+        workflow.upsert_search_attributes([sa.SUPPLIER.value_set(invoice.supplier_id)])
+        self._set_stage(InvoiceStage.MATCHING)
+        facts, match = await self._match()
+        if facts.duplicate_of is not None:
+            original = facts.duplicate_of
+            self._finish(InvoiceOutcome.DUPLICATE_INVOICE, team=AP_TEAM)
+            await self._publish(
+                "invoice.duplicate_refused", {"original": original.ap_invoice_id, "status": original.status}
+            )
+            return self._result(
+                InvoiceOutcome.DUPLICATE_INVOICE,
+                match=match,
+                duplicate_of=original.ap_invoice_id,
+                evidence={
+                    "original": original.model_dump(mode="json", include={"ap_invoice_id", "invoice_number", "status"})
+                },
+            )
+        try:
+            if match.clean:
+                return await self._approve(match)
+            return await self._raise_exception(facts, match)
+        except ApplicationError as error:
+            self._set_stage(InvoiceStage.FAILED)
+            raise ApplicationError(
+                f"invoice {invoice.invoice_number} of {invoice.supplier_id} failed: {root_cause(error)}",
+                type="invoice_failed",
+                non_retryable=True,
+            ) from error
+
+    async def _match(self) -> tuple[MatchFacts, MatchResult]:
+        facts = await call_local(
+            "gather_match_facts",
+            MatchFactsInput(invoice=self._invoice, workflow_id=workflow.info().workflow_id),
+            MatchFacts,
+        )
+        match = three_way_match(
+            self._invoice,
+            po_line_facts(facts),
+            facts.items,
+            po_currency=facts.po.currency if facts.po else self._invoice.currency,
+            po_exists=facts.po is not None,
+            duplicate_of=facts.duplicate_of.ap_invoice_id if facts.duplicate_of else None,
+            tolerance=self._policy.tolerance,
+        )
+        return facts, match
+
+    async def _approve(self, match: MatchResult) -> InvoiceResult:
+        self._set_stage(InvoiceStage.APPROVING)
+        matched = [(m.po_line, m.quantity) for m in match.lines]
+        posted = await call_local(
+            "post_invoice",
+            PostInvoiceInput(
+                invoice=self._invoice,
+                captured_by=workflow.info().workflow_id,
+                approve=True,
+                amount=match.invoice_amount,
+                matched_lines=matched,
+                idempotency_prefix=workflow.info().workflow_id,
+            ),
+            PostedInvoice,
+        )
+        await self._tell_po(InvoiceOutcome.APPROVED, matched, match.invoice_amount)
+        self._finish(InvoiceOutcome.APPROVED, team=None)
+        await self._publish("invoice.approved", {"amount": str(match.invoice_amount)})
+        return self._result(
+            InvoiceOutcome.APPROVED,
+            match=match,
+            ap_invoice_id=posted.ap.ap_invoice_id,
+            erp_invoice_id=posted.erp.erp_invoice_id,
+            approved_amount=posted.ap.approved_amount,
+        )
+
+    async def _raise_exception(self, facts: MatchFacts, match: MatchResult) -> InvoiceResult:
+        invoice = self._invoice
+        wf_id = workflow.info().workflow_id
+        kinds = match.kinds
+        contract_ref = facts.po.contract_ref if facts.po else None
+        team = team_for(kinds)
+        summary = "; ".join(d.message for d in match.discrepancies)
+        evidence_result, posted = await asyncio.gather(
+            call_local(
+                "gather_exception_evidence",
+                EvidenceInput(supplier_id=invoice.supplier_id, contract_ref=contract_ref),
+                ExceptionEvidence,
+            ),
+            call_local(
+                "post_invoice",
+                PostInvoiceInput(
+                    invoice=invoice,
+                    captured_by=wf_id,
+                    approve=False,
+                    amount=match.invoice_amount,
+                    holds=[(d.kind.value, d.message) for d in match.discrepancies],
+                    team=team,
+                    summary=summary,
+                    idempotency_prefix=wf_id,
+                ),
+                PostedInvoice,
+            ),
+        )
+        contract = evidence_result.contract
+        if (
+            DiscrepancyKind.PRICE_VARIANCE in kinds
+            and contract is not None
+            and not contract.in_force_on(invoice.invoice_date)
+        ):
+            team = CONTRACTING_TEAM  # the price cannot be settled without a contract in force
+        evidence = self._evidence(facts, match, evidence_result)
+        dispute = Dispute(
+            dispute_id=f"DSP-{wf_id}",
+            supplier_id=invoice.supplier_id,
+            invoice_number=invoice.invoice_number,
+            kind=kinds[0].value,
+            status="open",
+            amount=sum((abs(d.amount) for d in match.discrepancies if d.amount is not None), Decimal(0)),
+            opened_on=workflow.now().date(),
+        )
+        await self._publish("invoice.exception_raised", {"team": team, "kinds": [k.value for k in kinds]})
+        self._set_stage(InvoiceStage.AWAITING_RESOLUTION, team=team)
+        decided = await self._gate.decide(
+            DecisionKind.INVOICE_EXCEPTION,
+            team,
+            summary,
+            self._policy.resolution_sla,
+            discrepancies=match.discrepancies,
+            evidence=evidence,
+            on_escalation=self._escalated,
+        )
+        return await self._apply(decided, match, posted, dispute)
+
+    async def _apply(
+        self, decided: DecisionRecord, match: MatchResult, posted: PostedInvoice, dispute: Dispute
+    ) -> InvoiceResult:
+        resolution: ExceptionResolution = decided.resolution
+        action = resolution.action
+        self._team = decided.team
+        self._set_stage(InvoiceStage.APPLYING_RESOLUTION)
+        if action in (ExceptionAction.ACCEPT_VARIANCE, ExceptionAction.SHORT_PAY):
+            _, match = await self._match()  # what is received and unbilled now
+        if action is ExceptionAction.ACCEPT_VARIANCE:
+            amount, matched = match.invoice_amount, [(m.po_line, m.quantity) for m in match.lines]
+        elif action is ExceptionAction.SHORT_PAY:
+            amount, matched = match.payable_amount, [(m.po_line, m.payable_quantity) for m in match.lines]
+        elif action is ExceptionAction.REQUEST_CREDIT_MEMO:
+            amount, matched = max(match.invoice_amount - match.payable_amount, Decimal(0)), []
+        else:
+            amount, matched = Decimal(0), []
+        outcome = OUTCOME_FOR[action]
+        settled = dispute.model_copy(
+            update={"status": "resolved", "resolution": f"{action.value}: {resolution.reason}"}
+            if action is not ExceptionAction.REQUEST_CREDIT_MEMO
+            else {"resolution": f"credit memo requested for {amount}: {resolution.reason}"}
+        )
+        wf_id = workflow.info().workflow_id
+        applied = await call_local(
+            "apply_invoice_resolution",
+            ApplyResolutionInput(
+                action=action,
+                reason=resolution.reason,
+                resolved_by=resolution.resolved_by,
+                ap_invoice_id=posted.ap.ap_invoice_id,
+                erp_invoice_id=posted.erp.erp_invoice_id,
+                amount=amount,
+                matched_lines=matched,
+                dispute=settled,
+                idempotency_prefix=f"{wf_id}:resolution",
+            ),
+            PostedInvoice,
+        )
+        if matched:
+            await self._tell_po(outcome, matched, amount)
+        self._finish(outcome, team=decided.team)
+        await self._publish(
+            "invoice.exception_resolved",
+            {"action": action.value, "by": resolution.resolved_by, "amount": str(amount)},
+        )
+        return self._result(
+            outcome,
+            match=match,
+            ap_invoice_id=applied.ap.ap_invoice_id,
+            erp_invoice_id=applied.erp.erp_invoice_id,
+            approved_amount=applied.ap.approved_amount,
+            resolution=decided,
+            evidence={"dispute": settled.model_dump(mode="json")},
+        )
+
+    def _evidence(self, facts: MatchFacts, match: MatchResult, found: ExceptionEvidence) -> dict[str, object]:
+        lines = po_line_facts(facts)
+        receipt_status = [
+            {
+                "po_line": line.line,
+                "item_id": line.item_id,
+                "uom": line.uom,
+                "ordered": str(line.quantity),
+                "received": str(line.received),
+                "invoiced_before": str(line.invoiced),
+                "status": "cancelled"
+                if line.cancelled
+                else "not received"
+                if line.received <= 0
+                else "fully received"
+                if line.received >= line.quantity
+                else "partially received",
+            }
+            for line in lines
+        ]
+        pricing = []
+        contract = found.contract
+        for line in lines:
+            item = facts.items.get(line.item_id)
+            price = contract_price(contract, item, line.uom, line.quantity) if contract and item else None
+            pricing.append(
+                {
+                    "po_line": line.line,
+                    "item_id": line.item_id,
+                    "uom": line.uom,
+                    "po_price": str(line.unit_price),
+                    "contract_price": str(price) if price is not None else None,
+                }
+            )
+        disputes = sorted(found.disputes, key=lambda d: d.opened_on or workflow.now().date(), reverse=True)
+        return {
+            "receipt_status": receipt_status,
+            "contract_pricing": {
+                "contract_id": contract.contract_id if contract else None,
+                "in_force_on_invoice_date": contract.in_force_on(self._invoice.invoice_date) if contract else None,
+                "lines": pricing,
+            },
+            "dispute_history": {
+                "total": len(found.disputes),
+                "open": sum(1 for d in found.disputes if d.status == "open"),
+                "recent": [d.model_dump(mode="json") for d in disputes[:DISPUTES_SHOWN]],
+            },
+            "amounts": {"invoice": str(match.invoice_amount), "payable_at_po_price": str(match.payable_amount)},
+        }
+
+    async def _escalated(self, opened: OpenException) -> None:
+        self._set_stage(InvoiceStage.AWAITING_RESOLUTION, team=opened.team)
+        await self._publish("invoice.exception_escalated", {"team": opened.team})
+
+    async def _tell_po(self, outcome: InvoiceOutcome, lines: list[tuple[int, Decimal]], amount: Decimal) -> None:
+        notice = PoInvoiceNotice(
+            invoice_workflow_id=workflow.info().workflow_id,
+            invoice_number=self._invoice.invoice_number,
+            outcome=outcome.value,
+            lines=lines,
+            amount=amount,
+        )
+        handle = workflow.get_external_workflow_handle(purchase_order_workflow_id(self._invoice.po_number))
+        try:
+            await handle.signal("invoice_recorded", notice)
+        except Exception as error:  # the PO may be closed or not run by this platform
+            workflow.logger.info("PO %s was not told about the invoice: %s", self._invoice.po_number, error)
+
+    @workflow.update(name="resolve_exception")
+    async def resolve_exception(self, resolution: ExceptionResolution) -> InvoiceStatus:
+        self._gate.resolve(resolution)
+        return self.status()
+
+    @resolve_exception.validator
+    def _validate_resolution(self, resolution: ExceptionResolution) -> None:
+        self._gate.validate(resolution)
+
+    @workflow.query(name="status")
+    def status(self) -> InvoiceStatus:
+        return InvoiceStatus(
+            workflow_id=workflow.info().workflow_id,
+            invoice_number=self._invoice.invoice_number,
+            supplier_id=self._invoice.supplier_id,
+            po_number=self._invoice.po_number,
+            stage=self._stage,
+            outcome=self._outcome,
+            open_exception=self._gate.open,
+            assigned_team=self._team,
+            escalation_level=self._gate.open.escalation_level if self._gate.open else 0,
+        )
+
+    async def _publish(self, event_type: str, data: dict[str, object]) -> None:
+        info = workflow.info()
+        self._events += 1
+        invoice = self._invoice
+        event = BusinessEvent(
+            event_id=f"{info.workflow_id}:{info.run_id}:{self._events}:{event_type}",
+            type=event_type,
+            subject=f"{invoice.supplier_id}/{normalise_invoice_number(invoice.invoice_number)}",
+            workflow_id=info.workflow_id,
+            occurred_at=workflow.now(),
+            data={"po_number": invoice.po_number, "invoice_number": invoice.invoice_number, **data},
+        )
+        await call_local("publish_event", PublishEventInput(event=event), PublishEventResult)
+
+    def _set_stage(self, stage: InvoiceStage, *, team: str | bool | None = False) -> None:
+        self._stage = stage
+        if team is not False:
+            self._team = team  # type: ignore[assignment]
+        updates = [sa.STAGE.value_set(stage.value)]
+        updates.append(sa.TEAM.value_set(self._team) if self._team else sa.TEAM.value_unset())
+        workflow.upsert_search_attributes(updates)
+
+    def _finish(self, outcome: InvoiceOutcome, *, team: str | None) -> None:
+        self._outcome = outcome
+        self._team = team
+        self._set_stage(InvoiceStage.COMPLETED)
+        workflow.upsert_search_attributes([sa.OUTCOME.value_set(outcome.value)])
+
+    def _result(self, outcome: InvoiceOutcome, *, match: MatchResult | None, **details: object) -> InvoiceResult:
+        return InvoiceResult(
+            workflow_id=workflow.info().workflow_id,
+            invoice_number=self._invoice.invoice_number,
+            supplier_id=self._invoice.supplier_id,
+            po_number=self._invoice.po_number,
+            outcome=outcome,
+            match=match,
+            discrepancies=match.discrepancies if match else [],
+            assigned_team=self._team,
+            escalation_level=self._gate.history[-1].escalation_level if self._gate.history else 0,
+            **details,  # type: ignore[arg-type]
+        )
