@@ -16,18 +16,30 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.onboarding import OnboardingActivities
+from activities.procurement import ProcurementActivities
 from activities.status_sync import StatusSyncActivities
+from adapters.accounts_payable import HttpAccountsPayable
 from adapters.contracts import HttpContracts
 from adapters.erp import HttpErp
+from adapters.erp_procurement import HttpErpProcurement
 from adapters.http import SystemClient
+from adapters.inventory import HttpInventory
 from adapters.screening import HttpScreening
+from adapters.vendor_channel import HttpVendorChannel
 from adapters.vendor_management import HttpVendorManagement
 from runtime.settings import Settings
 from store import Store
+from workflows.invoice import InvoiceWorkflow
 from workflows.onboarding import SupplierOnboardingWorkflow
+from workflows.purchase_order import PurchaseOrderWorkflow
 from workflows.status_sync import SupplierStatusSyncWorkflow
 
-WORKFLOWS: Sequence[type] = (SupplierOnboardingWorkflow, SupplierStatusSyncWorkflow)
+WORKFLOWS: Sequence[type] = (
+    SupplierOnboardingWorkflow,
+    SupplierStatusSyncWorkflow,
+    PurchaseOrderWorkflow,
+    InvoiceWorkflow,
+)
 
 
 # Deterministic, side-effect-free libraries the domain uses: imported once, shared with the sandbox.
@@ -58,20 +70,31 @@ async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
     timeout = settings.http_timeout_seconds
     clients = {
         system: SystemClient(system.replace("-", "_"), settings.system_url(system), token=token, timeout=timeout)
-        for system in ("erp", "screening", "contracts", "vendor-management")
+        for system in ("erp", "screening", "contracts", "vendor-management", "inventory", "vendor-channel", "ap")
     }
     store = Store(settings.resolved_store_url)
     erp = HttpErp(clients["erp"])
+    contracts = HttpContracts(clients["contracts"])
+    vendor_management = HttpVendorManagement(clients["vendor-management"])
     try:
         yield [
             OnboardingActivities(
                 erp=erp,
                 screening=HttpScreening(clients["screening"]),
-                contracts=HttpContracts(clients["contracts"]),
-                vendor_management=HttpVendorManagement(clients["vendor-management"]),
+                contracts=contracts,
+                vendor_management=vendor_management,
                 store=store,
             ),
             StatusSyncActivities(erp=erp, store=store),
+            ProcurementActivities(
+                erp=erp,
+                procurement=HttpErpProcurement(clients["erp"]),
+                contracts=contracts,
+                vendor_management=vendor_management,
+                inventory=HttpInventory(clients["inventory"]),
+                vendor_channel=HttpVendorChannel(clients["vendor-channel"]),
+                accounts_payable=HttpAccountsPayable(clients["ap"]),
+            ),
         ]
     finally:
         for client in clients.values():

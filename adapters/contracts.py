@@ -6,11 +6,17 @@ from typing import Protocol
 from urllib.parse import quote
 
 from adapters.http import SystemClient
-from domain.reference import Contract
+from domain.reference import Contract, Item, Location
 
 
 class ContractsPort(Protocol):
     async def get_contract(self, contract_id: str) -> Contract: ...
+
+    async def list_items(self) -> list[Item]:
+        """The item master (units of measure and their factors)."""
+        ...
+
+    async def list_locations(self) -> list[Location]: ...
 
     async def link_supplier(self, contract_id: str, erp_supplier_id: str, *, idempotency_key: str) -> Contract:
         """Record the ERP supplier on the contract. Raises BusinessRuleError code
@@ -27,6 +33,12 @@ class HttpContracts:
 
     async def get_contract(self, contract_id: str) -> Contract:
         return Contract.model_validate(await self._client.request("GET", f"/contracts/{quote(contract_id, safe='')}"))
+
+    async def list_items(self) -> list[Item]:
+        return [Item.model_validate(item) async for item in self._client.paginate("/items")]
+
+    async def list_locations(self) -> list[Location]:
+        return [Location.model_validate(item) async for item in self._client.paginate("/locations")]
 
     async def link_supplier(self, contract_id: str, erp_supplier_id: str, *, idempotency_key: str) -> Contract:
         body = await self._client.request(

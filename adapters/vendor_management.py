@@ -6,11 +6,16 @@ from typing import Protocol
 from urllib.parse import quote
 
 from adapters.http import SystemClient
+from domain.supplier import VendorRegistration
 
 
 class VendorManagementPort(Protocol):
     async def link_erp_supplier(self, vendor_id: str, erp_supplier_id: str) -> None:
         """Tell the vendor system which ERP supplier its registration became (idempotent)."""
+        ...
+
+    async def find_registration(self, erp_supplier_id: str) -> VendorRegistration | None:
+        """The registration linked to this ERP supplier, with its credential documents."""
         ...
 
 
@@ -27,3 +32,10 @@ class HttpVendorManagement:
             f"/registrations/{quote(vendor_id, safe='')}/erp-link",
             json={"erp_supplier_id": erp_supplier_id},
         )
+
+    async def find_registration(self, erp_supplier_id: str) -> VendorRegistration | None:
+        body = await self._client.request(
+            "GET", "/registrations", params={"erp_supplier_id": erp_supplier_id, "limit": 1}
+        )
+        items = body.get("items", []) if isinstance(body, dict) else []
+        return VendorRegistration.model_validate(items[0]) if items else None

@@ -51,15 +51,26 @@ class Settings(BaseSettings):
     vendor_management_url: str | None = Field(default=None, description="defaults to <sandbox url>/vendor-management")
     contracts_url: str | None = Field(default=None, description="defaults to <sandbox url>/contracts")
     screening_url: str | None = Field(default=None, description="defaults to <sandbox url>/screening")
+    inventory_url: str | None = Field(default=None, description="defaults to <sandbox url>/inventory")
+    vendor_channel_url: str | None = Field(default=None, description="defaults to <sandbox url>/vendor-channel")
+    ap_url: str | None = Field(default=None, description="AP automation; defaults to <sandbox url>/ap")
     store_url: str | None = Field(default=None, description="SQLAlchemy URL; defaults to SQLite in state_dir")
     vendor_webhook_url: str | None = Field(
         default=None,
         description="where the sandbox vendor system sends status events; defaults to the API's receiver",
     )
+    vendor_channel_webhook_url: str | None = Field(
+        default=None,
+        description="where the sandbox vendor channel sends PO acknowledgements; defaults to the API's receiver",
+    )
     http_timeout_seconds: float = 10.0
 
     # Process rules
     review_sla_hours: float = 24.0
+    po_ack_sla_hours: float = Field(default=24.0, gt=0, description="vendor acknowledgement due; then escalated")
+    po_ack_cancel_after_hours: float = Field(default=24.0, gt=0, description="after the escalation: PO cancelled")
+    decision_sla_hours: float = Field(default=24.0, gt=0, description="pricing approvals, contract exceptions")
+    invoice_resolution_sla_hours: float = Field(default=48.0, gt=0, description="invoice exceptions")
     telemetry: Literal["none", "console"] = "none"
 
     @model_validator(mode="after")
@@ -97,6 +108,10 @@ class Settings(BaseSettings):
     @property
     def resolved_vendor_webhook_url(self) -> str:
         return self.vendor_webhook_url or f"{self.api_url}/v1/events/vendor-status"
+
+    @property
+    def resolved_vendor_channel_webhook_url(self) -> str:
+        return self.vendor_channel_webhook_url or f"{self.api_url}/v1/events/po-acknowledgements"
 
     @property
     def review_sla(self) -> timedelta:

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sandbox import admin, contracts, erp, screening, vendor_management
+from sandbox import accounts_payable, admin, contracts, erp, inventory, screening, vendor_channel, vendor_management
 from sandbox.config import SandboxConfig
 from sandbox.db import SandboxDatabase
 from sandbox.errors import error_response, install_error_handlers
@@ -28,6 +28,9 @@ SYSTEMS: tuple[SandboxSystem, ...] = (
     vendor_management.SYSTEM,
     contracts.SYSTEM,
     screening.SYSTEM,
+    inventory.SYSTEM,
+    vendor_channel.SYSTEM,
+    accounts_payable.SYSTEM,
 )
 OPEN_PATHS = frozenset({"/health"})
 
@@ -58,13 +61,17 @@ def create_app(config: SandboxConfig) -> FastAPI:
     database = SandboxDatabase(config.database_url)
     seed_database(database, SYSTEMS, config.seed_dir, reset=config.reset)
     dispatcher = WebhookDispatcher(database, WebhookTarget(url=config.webhook_url, secret=config.webhook_secret))
+    dispatcher.targets[vendor_channel.NAME] = WebhookTarget(url=config.ack_webhook_url, secret=config.webhook_secret)
+    acknowledgements = vendor_channel.AckScheduler(database, dispatcher)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await dispatcher.start([system.name for system in SYSTEMS])
+        await acknowledgements.start()
         try:
             yield
         finally:
+            await acknowledgements.stop()
             await dispatcher.stop()
             database.dispose()
 
@@ -74,6 +81,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     app.state.systems = SYSTEMS
     app.state.faults = FaultRegistry(system.name for system in SYSTEMS)
     app.state.webhooks = dispatcher
+    app.state.ack_scheduler = acknowledgements
     install_error_handlers(app)
     app.include_router(admin.router)
     for system in SYSTEMS:

@@ -15,4 +15,7 @@ class SandboxConfig(BaseModel):
     token: str | None = Field(default=None, description="bearer token required on every route but /health")
     webhook_url: str | None = Field(default=None, description="where vendor management posts status events")
     webhook_secret: str = Field(default="", description="HMAC secret of the webhook signature")
+    ack_webhook_url: str | None = Field(
+        default=None, description="where the vendor channel posts PO acknowledgements (same secret)"
+    )
     reset: bool = Field(default=False, description="delete everything and seed again at start")

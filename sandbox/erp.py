@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from domain.supplier import BankAccount, ErpSupplierDraft, ErpSupplierUpdate, SitePurpose, SupplierSite
-from sandbox import erp_sites
+from sandbox import erp_purchasing, erp_sites
 from sandbox.db import DbSession, Documents, utc_now
 from sandbox.errors import SandboxError
 from sandbox.paging import Paging
@@ -32,6 +32,7 @@ VENDOR_MANAGEMENT_ID_BASE = 100000  # SUP-0001 is VM-100001 in the vendor manage
 
 router = APIRouter(prefix=f"/{NAME}", tags=[NAME])
 router.include_router(erp_sites.router)
+router.include_router(erp_purchasing.router)
 
 
 class StatusChange(BaseModel):

@@ -60,6 +60,8 @@ class WebhookDispatcher:
     ) -> None:
         self.database = database
         self.target = target
+        self.targets: dict[str, WebhookTarget] = {}
+        """Per-system targets (the vendor channel's acknowledgements); others use `target`."""
         self.retry_delays = retry_delays
         self.timeout = timeout
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -89,6 +91,9 @@ class WebhookDispatcher:
             await self._client.aclose()
             self._client = None
 
+    def target_for(self, system: str) -> WebhookTarget:
+        return self.targets.get(system, self.target)
+
     def submit(self, system: str, event_id: str) -> None:
         """Queue a committed outbox entry for delivery. Safe to call from any thread."""
         if self._loop is None or self._queue is None or self._loop.is_closed():
@@ -115,7 +120,7 @@ class WebhookDispatcher:
         if entry is None or entry["delivery"]["status"] != "pending":
             return  # delivered already, failed for good, or removed by a reset
         delivery = dict(entry["delivery"])
-        target = self.target
+        target = self.target_for(system)
         if not target.url:
             delivery["last_error"] = "no webhook URL configured"
             await anyio.to_thread.run_sync(self._save, system, event_id, delivery)

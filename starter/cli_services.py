@@ -131,6 +131,7 @@ def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
             database_url=f"sqlite:///{(settings.state_dir / 'sandbox.sqlite').resolve()}",
             token=settings.sandbox_token.get_secret_value(),
             webhook_url=settings.resolved_vendor_webhook_url,
+            ack_webhook_url=settings.resolved_vendor_channel_webhook_url,
             webhook_secret=settings.webhook_secret.get_secret_value(),
             reset=reset,
         )

@@ -17,9 +17,11 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.events import VendorStatusEvent
+from domain.matching import manager_team
 from domain.onboarding import (
     OnboardingResult,
     OnboardingStage,
@@ -28,20 +30,50 @@ from domain.onboarding import (
     ReviewDecision,
     onboarding_workflow_id,
 )
+from domain.procurement import (
+    CancelRequest,
+    DecisionKind,
+    ExceptionResolution,
+    InvoiceInput,
+    InvoicePolicy,
+    InvoiceResult,
+    InvoiceStatus,
+    OpenException,
+    PoPolicy,
+    PoResult,
+    PoStatus,
+    PurchaseOrderInput,
+    ReceiptRequest,
+)
+from domain.purchasing import Invoice, PoAcknowledgement, PurchaseOrder, invoice_workflow_id, purchase_order_workflow_id
 from domain.status_sync import StatusSyncInput, StatusSyncResult, StatusSyncState, status_sync_workflow_id
 from domain.supplier import SupplierOnboardingRequest
 from runtime.settings import Settings
 from workflows import search_attributes as sa
+from workflows.invoice import InvoiceWorkflow
 from workflows.onboarding import SupplierOnboardingWorkflow
+from workflows.purchase_order import PurchaseOrderWorkflow
 from workflows.status_sync import SupplierStatusSyncWorkflow
 
 # workflow type -> (query answer model, result model)
 VIEWS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
     "SupplierOnboarding": (OnboardingStatus, OnboardingResult),
     "SupplierStatusSync": (StatusSyncState, StatusSyncResult),
+    "PurchaseOrder": (PoStatus, PoResult),
+    "Invoice": (InvoiceStatus, InvoiceResult),
 }
 QUERY_TIMEOUT = timedelta(seconds=5)
-SETTLED_STAGES = {OnboardingStage.AWAITING_REVIEW.value}
+# Stages where a run waits for someone else (a person, the vendor, the loading dock): `--wait`
+# returns there.
+SETTLED_STAGES = {
+    OnboardingStage.AWAITING_REVIEW.value,
+    "awaiting_approval",
+    "awaiting_acknowledgement",
+    "open",
+    "on_hold",
+    "awaiting_resolution",
+}
+REJECTED_OUTCOMES = {"rejected", "duplicate_invoice"}
 
 
 class UnknownRun(LookupError):
@@ -64,7 +96,7 @@ class RunView(BaseModel):
 
     @property
     def is_rejection(self) -> bool:
-        return self.outcome == "rejected"
+        return self.outcome in REJECTED_OUTCOMES
 
     @property
     def is_failure(self) -> bool:
@@ -82,6 +114,142 @@ async def start_onboarding(client: Client, settings: Settings, request: Supplier
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         static_summary=f"Onboard vendor {request.source.id}",
     )
+
+
+class AlreadyProcessed(ValueError):
+    """A business key (PO number) whose process already finished: it is not run again."""
+
+    def __init__(self, message: str, view: RunView) -> None:
+        super().__init__(message)
+        self.view = view
+
+
+def po_policy(settings: Settings) -> PoPolicy:
+    return PoPolicy(
+        ack_sla=timedelta(hours=settings.po_ack_sla_hours),
+        ack_cancel_after=timedelta(hours=settings.po_ack_cancel_after_hours),
+        decision_sla=timedelta(hours=settings.decision_sla_hours),
+    )
+
+
+async def start_purchase_order(
+    client: Client, settings: Settings, po: PurchaseOrder, *, submitted_by: str, policy: PoPolicy | None = None
+) -> WorkflowHandle:
+    """Start the PO's workflow (`purchase-order-<po number>`); while it runs, join it. A PO number
+    whose workflow completed is refused (`AlreadyProcessed`); one that failed may run again."""
+    workflow_id = purchase_order_workflow_id(po.po_number)
+    try:
+        return await client.start_workflow(
+            PurchaseOrderWorkflow.run,
+            PurchaseOrderInput(po=po, policy=policy or po_policy(settings), submitted_by=submitted_by),
+            id=workflow_id,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            static_summary=f"PO {po.po_number} to {po.supplier_id}",
+        )
+    except WorkflowAlreadyStartedError:
+        view = await describe_run(client, settings, workflow_id)
+        raise AlreadyProcessed(f"PO {po.po_number} was already processed (outcome {view.outcome})", view) from None
+
+
+async def start_invoice(
+    client: Client, settings: Settings, invoice: Invoice, *, submitted_by: str, policy: InvoicePolicy | None = None
+) -> WorkflowHandle:
+    """Start the invoice's workflow (`invoice-<supplier>-<number>`); while it runs, join it. After
+    it completed the id may run again: the workflow then finds the duplicate in AP and refuses it."""
+    return await client.start_workflow(
+        InvoiceWorkflow.run,
+        InvoiceInput(
+            invoice=invoice,
+            policy=policy or InvoicePolicy(resolution_sla=timedelta(hours=settings.invoice_resolution_sla_hours)),
+            submitted_by=submitted_by,
+        ),
+        id=invoice_workflow_id(invoice.supplier_id, invoice.invoice_number),
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        static_summary=f"Invoice {invoice.invoice_number} from {invoice.supplier_id} on {invoice.po_number}",
+    )
+
+
+async def _update(client: Client, workflow_id: str, name: str, arg: object, result_type: type[BaseModel]) -> Any:
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        return await handle.execute_update(name, arg, result_type=result_type)
+    except WorkflowUpdateFailedError as error:
+        raise DecisionRefused(_failure_message(error)) from error
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise UnknownRun(f"no running workflow with id {workflow_id!r}") from error
+        raise
+
+
+async def record_receipt(client: Client, po_number: str, request: ReceiptRequest) -> PoStatus:
+    status: PoStatus = await _update(client, purchase_order_workflow_id(po_number), "record_receipt", request, PoStatus)
+    return status
+
+
+async def cancel_purchase_order(client: Client, po_number: str, request: CancelRequest) -> PoStatus:
+    status: PoStatus = await _update(client, purchase_order_workflow_id(po_number), "cancel", request, PoStatus)
+    return status
+
+
+DECISION_KINDS = tuple(kind.value for kind in DecisionKind)
+
+
+async def list_exceptions(client: Client, *, team: str | None = None) -> list[OpenException]:
+    """Open exceptions (PO approvals, contract exceptions, invoice exceptions), oldest first.
+    `team` also matches the team's managers, who hold its escalated exceptions."""
+    kinds = ", ".join(f"'{kind}'" for kind in DECISION_KINDS)
+    query = f"ExecutionStatus = 'Running' AND {sa.DECISION.name} IN ({kinds})"
+    if team:
+        teams = {team, manager_team(team)}
+        query += f" AND {sa.TEAM.name} IN ({', '.join(repr(t) for t in sorted(teams))})"
+    ids = [execution.id async for execution in client.list_workflows(query)]
+    statuses = await asyncio.gather(*(_open_exception(client, workflow_id) for workflow_id in ids))
+    found = [s for s in statuses if s is not None and (team is None or s.team in (team, manager_team(team)))]
+    return sorted(found, key=lambda e: e.raised_at)
+
+
+async def _open_exception(client: Client, workflow_id: str) -> OpenException | None:
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        answer = await handle.query("status", result_type=dict, rpc_timeout=QUERY_TIMEOUT)
+    except RPCError:
+        return None
+    exception = answer.get("open_exception")
+    return OpenException.model_validate(exception) if exception else None
+
+
+async def resolve_exception(client: Client, exception_id: str, resolution: ExceptionResolution) -> dict[str, Any]:
+    answer: dict[str, Any] = await _update(client, exception_id, "resolve_exception", resolution, dict)  # type: ignore[arg-type]
+    return answer
+
+
+async def find_run_id(client: Client, ref: str) -> str:
+    """A workflow id, or a PO number (`PO-2026-000451` -> `purchase-order-PO-2026-000451`)."""
+    for candidate in (ref, purchase_order_workflow_id(ref)):
+        try:
+            await client.get_workflow_handle(candidate).describe()
+            return candidate
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+    return ref
+
+
+async def deliver_acknowledgement(client: Client, ack: PoAcknowledgement) -> bool:
+    """Signal the acknowledgement to the PO's running workflow; False when none is running."""
+    try:
+        await client.get_workflow_handle(purchase_order_workflow_id(ack.po_number)).signal(
+            "acknowledgement_received", ack
+        )
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True
 
 
 async def deliver_status_event(client: Client, settings: Settings, event: VendorStatusEvent) -> str:

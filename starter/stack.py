@@ -9,14 +9,14 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtime.devserver import DevServer
-from runtime.ports import port_is_free
-from runtime.telemetry import configure_telemetry
-from runtime.temporal_client import connect
 from temporalio.client import Client
 
+from runtime.devserver import DevServer
 from runtime.http_server import embedded_server, wait_until_healthy
+from runtime.ports import port_is_free
 from runtime.settings import Settings
+from runtime.telemetry import configure_telemetry
+from runtime.temporal_client import connect
 from sandbox.server import SandboxConfig, create_app
 from starter.api.app import create_app as create_api
 from worker import run_worker
@@ -99,6 +99,7 @@ class EmbeddedStack:
                 database_url=f"sqlite:///{(s.state_dir / 'sandbox.sqlite').resolve()}",
                 token=s.sandbox_token.get_secret_value(),
                 webhook_url=s.resolved_vendor_webhook_url,
+                ack_webhook_url=s.resolved_vendor_channel_webhook_url,
                 webhook_secret=s.webhook_secret.get_secret_value(),
                 reset=self.reset_sandbox,
             )

@@ -7,21 +7,24 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
 from domain.events import VendorStatusEvent
+from domain.purchasing import PoAcknowledgement, purchase_order_workflow_id
 from runtime.codec import codec_from_settings, decode_payloads_json, encode_payloads_json
 from runtime.settings import Settings
 from runtime.temporal_client import connect
 from runtime.webhooks import SIGNATURE_HEADER, verify
 from starter.api.deps import TemporalClient
-from starter.operations import deliver_status_event
+from starter.operations import deliver_acknowledgement, deliver_status_event
+
+EventT = TypeVar("EventT", bound=BaseModel)
 
 MAX_WEBHOOK_BYTES = 64 * 1024
 
@@ -62,8 +65,8 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
             return problem(503, "Not ready", f"Temporal is not reachable: {type(error).__name__}")
         return JSONResponse({"status": "ready"})
 
-    @app.post("/v1/events/vendor-status", status_code=202, tags=["events"])
-    async def vendor_status_event(request: Request, temporal: TemporalClient) -> JSONResponse:
+    async def signed_event(request: Request, model: type[EventT]) -> EventT | JSONResponse:
+        """The webhook body as `model`, or the problem response refusing it."""
         body = await request.body()
         if len(body) > MAX_WEBHOOK_BYTES:
             return problem(413, "Payload too large", f"the body is over {MAX_WEBHOOK_BYTES} bytes")
@@ -71,12 +74,32 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
         if refused:
             return problem(401, "Signature refused", refused)
         try:
-            event = VendorStatusEvent.model_validate_json(body)
+            return model.model_validate_json(body)
         except ValidationError as error:
             errors = [{"field": ".".join(map(str, e["loc"])), "reason": e["msg"]} for e in error.errors()]
             return problem(422, "Invalid event", "the event body is not valid", errors=errors)
+
+    @app.post("/v1/events/vendor-status", status_code=202, tags=["events"])
+    async def vendor_status_event(request: Request, temporal: TemporalClient) -> JSONResponse:
+        event = await signed_event(request, VendorStatusEvent)
+        if isinstance(event, JSONResponse):
+            return event
         workflow_id = await deliver_status_event(temporal, settings, event)
         return JSONResponse({"workflow_id": workflow_id, "event_id": event.event_id}, status_code=202)
+
+    @app.post("/v1/events/po-acknowledgements", status_code=202, tags=["events"])
+    async def po_acknowledgement_event(request: Request, temporal: TemporalClient) -> JSONResponse:
+        """The vendor channel's acknowledgement, signalled to the PO's workflow. An acknowledgement
+        for a PO whose workflow is not running is accepted and reported as not delivered (it
+        cannot change a finished PO), so the sender does not retry it."""
+        ack = await signed_event(request, PoAcknowledgement)
+        if isinstance(ack, JSONResponse):
+            return ack
+        workflow_id = purchase_order_workflow_id(ack.po_number)
+        delivered = await deliver_acknowledgement(temporal, ack)
+        return JSONResponse(
+            {"workflow_id": workflow_id, "event_id": ack.event_id, "delivered": delivered}, status_code=202
+        )
 
     @app.post("/codec/encode", tags=["codec"])
     async def codec_encode(request: Request) -> dict[str, Any]:

@@ -26,7 +26,10 @@ def http(sandbox: RunningSandbox) -> Iterator[httpx.Client]:
 def test_health_needs_no_token_and_names_the_systems(sandbox: RunningSandbox) -> None:
     body = httpx.get(f"{sandbox.url}/health").json()
 
-    assert body == {"status": "ok", "systems": ["erp", "vendor-management", "contracts", "screening"]}
+    assert body == {
+        "status": "ok",
+        "systems": ["erp", "vendor-management", "contracts", "screening", "inventory", "vendor-channel", "ap"],
+    }
 
 
 def test_errors_are_code_and_detail(http: httpx.Client) -> None:
