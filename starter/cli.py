@@ -68,7 +68,7 @@ def run_async(main: Callable[[], Coroutine[Any, Any, T]], as_json: bool) -> T | 
     except ops.UnknownRun as error:
         return print_error(str(error), as_json, code=ExitCode.BAD_INPUT)
     except ops.DecisionRefused as error:
-        return print_error(f"decision refused: {error}", as_json, code=ExitCode.BAD_INPUT)
+        return print_error(f"refused: {error}", as_json, code=ExitCode.BAD_INPUT)
     except KeyboardInterrupt:
         return ExitCode.OK
 
@@ -131,14 +131,20 @@ def onboard(
 @app.command()
 def status(
     ctx: typer.Context,
-    workflow_id: Annotated[str, typer.Argument(help="e.g. supplier-onboarding-VM-200417")],
+    workflow_id: Annotated[
+        str,
+        typer.Argument(
+            help="a workflow id (supplier-onboarding-VM-200417, invoice-SUP-0002-NSS-889120) or a PO number"
+        ),
+    ],
     as_json: JsonOpt = False,
 ) -> int:
     """Show a run's status, stage and result (exit 0 whenever the run exists)."""
     settings = settings_from(ctx)
 
     async def main() -> int:
-        view = await ops.describe_run(await connect(settings), settings, workflow_id)
+        client = await connect(settings)
+        view = await ops.describe_run(client, settings, await ops.find_run_id(client, workflow_id))
         print_view(view, as_json)
         return ExitCode.OK
 
@@ -208,6 +214,10 @@ def reject(
 from starter import cli_services  # noqa: E402  (registers up/worker/sandbox/api/demo/events)
 
 cli_services.register(app, settings_from)
+
+from starter import cli_procurement  # noqa: E402  (registers po/invoice/exceptions)
+
+cli_procurement.register(app, settings_from, run_async)
 
 
 def main() -> None:

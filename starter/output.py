@@ -60,11 +60,34 @@ def print_view(view: RunView, as_json: bool) -> None:
     if view.outcome:
         table.add_row("outcome", view.outcome)
     result = view.result or {}
-    for key in ("rejection_kind", "erp_supplier_id", "assigned_team", "escalation_level", "erp_status"):
+    keys = (
+        "rejection_kind",
+        "erp_supplier_id",
+        "assigned_team",
+        "escalation_level",
+        "erp_status",
+        "cancel_reason",
+        "approved_amount",
+        "duplicate_of",
+        "hold_reason",
+    )
+    for key in keys:
         if result.get(key) not in (None, "", 0):
             table.add_row(key.replace("_", " "), str(result[key]))
     for reason in result.get("reasons", []):
         table.add_row("reason", f"{reason['field']}: {reason['reason']}")
+    for line in result.get("lines", []) if "ordered" in str(result.get("lines", "")) else []:
+        table.add_row(
+            f"line {line['line']}",
+            f"{line['item_id']} ordered {line['ordered']} {line['uom']}, received {line['received']}, "
+            f"invoiced {line['invoiced']}" + (" (cancelled)" if line.get("cancelled") else ""),
+        )
+    exception = result.get("open_exception")
+    if exception:
+        table.add_row("open exception", f"{exception['kind']} for team {exception['team']}: {exception['summary']}")
+        table.add_row("actions", ", ".join(exception["allowed_actions"]))
+    for discrepancy in result.get("discrepancies", []) if not exception else []:
+        table.add_row(discrepancy["kind"], discrepancy["message"])
     for warning in result.get("warnings", []):
         table.add_row("warning", warning)
     if view.error:

@@ -604,7 +604,7 @@ class PurchaseOrderWorkflow:
             workflow_id=workflow.info().workflow_id,
             po_number=self._po.po_number,
             supplier_id=self._po.supplier_id,
-            stage=self._p.stage,
+            stage=PoStage.ON_HOLD if self._p.on_hold and self._p.stage not in TERMINAL else self._p.stage,
             outcome=self._outcome,
             on_hold=self._p.on_hold,
             hold_reason=self._p.hold_reason,
