@@ -146,4 +146,5 @@ def test_demo_runs_every_scenario_as_promised(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["status"] == "ok" and len(report["scenarios"]) == 6
+    assert report["status"] == "ok" and len(report["scenarios"]) == 17, report
+    assert all(scenario["ok"] for scenario in report["scenarios"])

@@ -9,9 +9,11 @@ previous code that no longer replays means the change breaks running workflows (
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
@@ -19,6 +21,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.events import VendorStatus, VendorStatusEvent
 from domain.onboarding import OnboardSupplierInput, ReviewAction, ReviewDecision
+from domain.procurement import ExceptionAction, ExceptionResolution, PoInvoiceNotice
+from domain.purchasing import AckLineStatus, ReceiptLine
 from domain.status_sync import StatusSyncInput
 from tests.examples import supplier_request
 from tests.workflows.conftest import Systems, running_harness
@@ -84,20 +88,99 @@ async def status_sync(client: Client, queue: str, env: WorkflowEnvironment) -> W
     return handle
 
 
+async def po_lifecycle(client: Client, queue: str, env: WorkflowEnvironment) -> WorkflowHandle:
+    from tests.workflows import po_support as po
+
+    handle = await po.start_po_on(client, queue, po.purchase_order())
+    await po.until(handle, lambda s: s.stage == "awaiting_acknowledgement")
+    await handle.signal(
+        "acknowledgement_received",
+        po.ack("PO-2026-000451", po.line(1, AckLineStatus.BACKORDERED, backordered_quantity=Decimal(5))),
+    )
+    await po.receive(handle, 1, "20")
+    await po.receive(handle, 2, "10")
+    await handle.signal(
+        "invoice_recorded",
+        PoInvoiceNotice(invoice_workflow_id="inv", invoice_number="I", outcome="approved",
+                        lines=[(1, Decimal(20)), (2, Decimal(10))]),
+    )  # fmt: skip
+    await handle.result()
+    return handle
+
+
+async def po_pricing_then_no_ack(client: Client, queue: str, env: WorkflowEnvironment) -> WorkflowHandle:
+    from tests.workflows import po_support as po
+
+    handle = await po.start_po_on(client, queue, po.purchase_order("po-off-contract-price"), po.SHORT)
+    await po.until(handle, lambda s: s.open_exception is not None)
+    await env.sleep(timedelta(hours=9))
+    await handle.execute_update(
+        "resolve_exception", ExceptionResolution(action=ExceptionAction.APPROVE, reason="recorded"), result_type=dict
+    )
+    await handle.result()  # no acknowledgement: escalated, then cancelled and compensated
+    return handle
+
+
+async def invoice_short_pay(client: Client, queue: str, env: WorkflowEnvironment) -> WorkflowHandle:
+    from tests.workflows import po_support as po
+
+    handle = await po.start_invoice_on(client, queue, po.invoice("inv-over-receipt"))
+    await po.until(handle, lambda s: s.open_exception is not None, invoice_run=True)
+    await handle.execute_update(
+        "resolve_exception", ExceptionResolution(action=ExceptionAction.SHORT_PAY, reason="recorded"), result_type=dict
+    )
+    await handle.result()
+    return handle
+
+
+async def invoice_clean(client: Client, queue: str, env: WorkflowEnvironment) -> WorkflowHandle:
+    from tests.workflows import po_support as po
+
+    handle = await po.start_invoice_on(client, queue, po.invoice("inv-clean"))
+    await handle.result()
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "onboarding-new-supplier": new_supplier,
     "onboarding-duplicate-escalated-approved": duplicate_escalated_then_approved,
     "onboarding-bad-routing-number": bad_routing_number,
     "status-sync-suspend-reinstate": status_sync,
+    "po-backordered-received-invoiced-closed": po_lifecycle,
+    "po-pricing-approved-then-no-acknowledgement": po_pricing_then_no_ack,
+    "invoice-over-receipt-short-paid": invoice_short_pay,
+    "invoice-clean-approved": invoice_clean,
 }
 
 
-async def record() -> None:
+async def _procurement_seed(systems: Systems) -> None:
+    from tests.workflows import po_support as po
+
+    po.with_procurement_seed(systems)
+    await systems.procurement.create_purchase_order(po.purchase_order(), idempotency_key="seed")
+    await systems.procurement.record_receipt(
+        "PO-2026-000451",
+        [ReceiptLine(line=1, quantity=Decimal(20), uom="CS"), ReceiptLine(line=2, quantity=Decimal(10), uom="BX")],
+        received_by="dock",
+        idempotency_key="seed-receipt",
+    )
+
+
+async def record(names: list[str]) -> None:
+    """Record the named scenarios, or (no names) those without a history yet."""
     HISTORY_DIR.mkdir(exist_ok=True)
-    for name, scenario in SCENARIOS.items():
+    wanted = names or [name for name in SCENARIOS if not (HISTORY_DIR / f"{name}.json").exists()]
+    for name in wanted:
+        scenario = SCENARIOS[name]
         systems = Systems()
         systems.erp.seed("SUP-0001", "Lakeshore Medical Products Inc", "36-4412098")
         systems.erp.seed("SUP-0002", "Northgate Surgical Supply LLC", "52-1987345")
+        if name.startswith("invoice"):
+            await _procurement_seed(systems)
+        elif name.startswith("po"):
+            from tests.workflows.po_support import with_procurement_seed
+
+            with_procurement_seed(systems)
         async with running_harness(systems) as h:
             handle = await scenario(h.client, h.task_queue, h.env)
             history = await handle.fetch_history()
@@ -106,4 +189,4 @@ async def record() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    asyncio.run(record(sys.argv[1:]))

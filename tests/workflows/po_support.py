@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 
 from domain.procurement import (
     InvoiceInput,
@@ -57,26 +57,38 @@ def invoice(name: str = "inv-clean", **changes: Any) -> Invoice:
     return Invoice.model_validate(data)
 
 
-async def start_po(h: Harness, po: PurchaseOrder, policy: PoPolicy | None = None) -> WorkflowHandle[Any, PoResult]:
-    return await h.client.start_workflow(
+async def start_po_on(
+    client: Client, queue: str, po: PurchaseOrder, policy: PoPolicy | None = None
+) -> WorkflowHandle[Any, PoResult]:
+    return await client.start_workflow(
         PurchaseOrderWorkflow.run,
         PurchaseOrderInput(po=po, policy=policy or PoPolicy()),
         id=purchase_order_workflow_id(po.po_number),
-        task_queue=h.task_queue,
+        task_queue=queue,
         result_type=PoResult,
+    )
+
+
+async def start_po(h: Harness, po: PurchaseOrder, policy: PoPolicy | None = None) -> WorkflowHandle[Any, PoResult]:
+    return await start_po_on(h.client, h.task_queue, po, policy)
+
+
+async def start_invoice_on(
+    client: Client, queue: str, inv: Invoice, policy: InvoicePolicy | None = None, *, suffix: str = ""
+) -> WorkflowHandle[Any, InvoiceResult]:
+    return await client.start_workflow(
+        InvoiceWorkflow.run,
+        InvoiceInput(invoice=inv, policy=policy or InvoicePolicy()),
+        id=invoice_workflow_id(inv.supplier_id, inv.invoice_number) + suffix,
+        task_queue=queue,
+        result_type=InvoiceResult,
     )
 
 
 async def start_invoice(
     h: Harness, inv: Invoice, policy: InvoicePolicy | None = None, *, suffix: str = ""
 ) -> WorkflowHandle[Any, InvoiceResult]:
-    return await h.client.start_workflow(
-        InvoiceWorkflow.run,
-        InvoiceInput(invoice=inv, policy=policy or InvoicePolicy()),
-        id=invoice_workflow_id(inv.supplier_id, inv.invoice_number) + suffix,
-        task_queue=h.task_queue,
-        result_type=InvoiceResult,
-    )
+    return await start_invoice_on(h.client, h.task_queue, inv, policy, suffix=suffix)
 
 
 async def po_status(handle: WorkflowHandle) -> PoStatus:
