@@ -122,7 +122,7 @@ class ProcurementActivities:
         )
         wanted = set(params.item_ids)
         return ProcurementTerms(
-            contract=found,  # type: ignore[arg-type]
+            contract=found,
             items={item.item_id: item for item in items if item.item_id in wanted},
             locations=[location.location_id for location in locations],
         )
@@ -289,7 +289,7 @@ class ProcurementActivities:
         )
         wanted = {line.item_id for line in invoice.lines} | {line.item_id for line in getattr(po, "lines", [])}
         return MatchFacts(
-            po=po,  # type: ignore[arg-type]
+            po=po,
             receipts=received,
             approved_vouchers=[
                 v for v in vouchers if v.status == "approved" and v.invoice_number != invoice.invoice_number
@@ -310,7 +310,7 @@ class ProcurementActivities:
                 return None
 
         disputes, found = await asyncio.gather(self._ap.list_disputes(params.supplier_id), contract())
-        return ExceptionEvidence(disputes=disputes, contract=found)  # type: ignore[arg-type]
+        return ExceptionEvidence(disputes=disputes, contract=found)
 
     @activity.defn(name="post_invoice")
     @translate_adapter_errors

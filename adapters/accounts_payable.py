@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Protocol
 from urllib.parse import quote
@@ -67,7 +68,7 @@ class HttpAccountsPayable:
         )
         return ApInvoice.model_validate(body)
 
-    async def _action(self, ap_invoice_id: str, action: str, body: dict[str, object], key: str) -> ApInvoice:
+    async def _action(self, ap_invoice_id: str, action: str, body: Mapping[str, object], key: str) -> ApInvoice:
         answer = await self._client.request(
             "POST", f"/invoices/{quote(ap_invoice_id, safe='')}/{action}", json=body, idempotency_key=key
         )

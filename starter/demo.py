@@ -120,7 +120,7 @@ def _headers(settings: Settings) -> dict[str, str]:
     return {"Authorization": f"Bearer {settings.sandbox_token.get_secret_value()}"}
 
 
-async def _until(view_of, done, timeout: float = 15.0):  # type: ignore[no-untyped-def]
+async def _until(view_of, done, timeout: float = 15.0):
     """Poll `view_of()` until `done(view)` or the deadline; the last view either way."""
     deadline = time.monotonic() + timeout
     view = await view_of()
@@ -146,7 +146,7 @@ async def _procurement(stack: EmbeddedStack, examples: Path) -> list[Row]:
     def invoice(name: str) -> Invoice:
         return Invoice.model_validate_json((examples / "invoices" / name).read_text())
 
-    def describe(workflow_id: str):  # type: ignore[no-untyped-def]
+    def describe(workflow_id: str):
         return lambda: ops.describe_run(client, settings, workflow_id)
 
     # PO-2026-000451: released, acknowledged by the vendor channel, then received in full.

@@ -437,5 +437,5 @@ class InvoiceWorkflow:
             discrepancies=match.discrepancies if match else [],
             assigned_team=self._team,
             escalation_level=self._gate.history[-1].escalation_level if self._gate.history else 0,
-            **details,  # type: ignore[arg-type]
+            **details,
         )

@@ -410,7 +410,7 @@ class PurchaseOrderWorkflow:
         self._set_stage(PoStage.COMPENSATING)
         wf_id = workflow.info().workflow_id
         po_number = self._po.po_number
-        steps = []
+        steps: list[tuple[str, ReleaseInput | PoActionInput]] = []
         held = [line.reservation_id for line in self._p.lines if line.reservation_id]
         if held:
             steps.append(
@@ -682,7 +682,7 @@ class PurchaseOrderWorkflow:
             decisions=self._gate.history,
             compensations=self._compensated,
             escalation_level=self._p.escalation_level,
-            **details,  # type: ignore[arg-type]
+            **details,
         )
 
 
