@@ -61,6 +61,7 @@ from domain.purchasing import (
     MatchedLine,
     Receipt,
 )
+from domain.reference import Contract
 
 UNFINISHED_CAPTURE = (ApInvoiceStatus.CAPTURED, ApInvoiceStatus.EXCEPTION)
 
@@ -106,19 +107,19 @@ class ProcurementActivities:
             credentials=registration.documents if registration else [],
         )
 
+    async def _contract(self, contract_ref: str | None) -> Contract | None:
+        if contract_ref is None:
+            return None
+        try:
+            return await self._contracts.get_contract(contract_ref)
+        except NotFoundError:
+            return None
+
     @activity.defn(name="get_procurement_terms")
     @translate_adapter_errors
     async def get_procurement_terms(self, params: TermsInput) -> ProcurementTerms:
-        async def contract() -> object:
-            if params.contract_ref is None:
-                return None
-            try:
-                return await self._contracts.get_contract(params.contract_ref)
-            except NotFoundError:
-                return None
-
         found, items, locations = await asyncio.gather(
-            contract(), self._contracts.list_items(), self._contracts.list_locations()
+            self._contract(params.contract_ref), self._contracts.list_items(), self._contracts.list_locations()
         )
         wanted = set(params.item_ids)
         return ProcurementTerms(
@@ -301,15 +302,9 @@ class ProcurementActivities:
     @activity.defn(name="gather_exception_evidence")
     @translate_adapter_errors
     async def gather_exception_evidence(self, params: EvidenceInput) -> ExceptionEvidence:
-        async def contract() -> object:
-            if params.contract_ref is None:
-                return None
-            try:
-                return await self._contracts.get_contract(params.contract_ref)
-            except NotFoundError:
-                return None
-
-        disputes, found = await asyncio.gather(self._ap.list_disputes(params.supplier_id), contract())
+        disputes, found = await asyncio.gather(
+            self._ap.list_disputes(params.supplier_id), self._contract(params.contract_ref)
+        )
         return ExceptionEvidence(disputes=disputes, contract=found)
 
     @activity.defn(name="post_invoice")

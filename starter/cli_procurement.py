@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -78,6 +78,35 @@ def register(app: typer.Typer, settings_from: SettingsFactory, run_async: Runner
             return ExitCode.PLATFORM_ERROR
         return exit_code_for(view)
 
+    def submit(
+        ctx: typer.Context,
+        file: Path,
+        model: type[M],
+        label: str,
+        start: Callable[..., Awaitable[Any]],
+        wait: bool,
+        timeout: float,
+        by: str,
+        as_json: bool,
+    ) -> int:
+        """Read the document, start (or join) its workflow, and report once it settles."""
+        settings = settings_from(ctx)
+        document = read_model(file, model, label, as_json)
+        if isinstance(document, ExitCode):
+            return document
+
+        async def main() -> int:
+            client = await connect(settings)
+            try:
+                handle = await start(client, settings, document, submitted_by=by)
+            except ops.AlreadyProcessed as done:
+                done.view.error = str(done)
+                print_view(done.view, as_json)
+                return ExitCode.BAD_INPUT
+            return finish(await settle(client, settings, handle.id, wait, timeout), as_json)
+
+        return run(main, as_json)
+
     @po_app.command("submit")
     def po_submit(
         ctx: typer.Context,
@@ -88,22 +117,7 @@ def register(app: typer.Typer, settings_from: SettingsFactory, run_async: Runner
         as_json: JsonOpt = False,
     ) -> int:
         """Submit a PO (workflow `purchase-order-<po number>`; submitting it again while it runs joins it)."""
-        settings = settings_from(ctx)
-        po = read_model(file, PurchaseOrder, "purchase order", as_json)
-        if isinstance(po, ExitCode):
-            return po
-
-        async def main() -> int:
-            client = await connect(settings)
-            try:
-                handle = await ops.start_purchase_order(client, settings, po, submitted_by=by)
-            except ops.AlreadyProcessed as done:
-                done.view.error = str(done)
-                print_view(done.view, as_json)
-                return ExitCode.BAD_INPUT
-            return finish(await settle(client, settings, handle.id, wait, timeout), as_json)
-
-        return run(main, as_json)
+        return submit(ctx, file, PurchaseOrder, "purchase order", ops.start_purchase_order, wait, timeout, by, as_json)
 
     @po_app.command("receive")
     def po_receive(
@@ -165,17 +179,7 @@ def register(app: typer.Typer, settings_from: SettingsFactory, run_async: Runner
         as_json: JsonOpt = False,
     ) -> int:
         """Submit a supplier invoice (workflow `invoice-<supplier>-<invoice number>`)."""
-        settings = settings_from(ctx)
-        invoice = read_model(file, Invoice, "invoice", as_json)
-        if isinstance(invoice, ExitCode):
-            return invoice
-
-        async def main() -> int:
-            client = await connect(settings)
-            handle = await ops.start_invoice(client, settings, invoice, submitted_by=by)
-            return finish(await settle(client, settings, handle.id, wait, timeout), as_json)
-
-        return run(main, as_json)
+        return submit(ctx, file, Invoice, "invoice", ops.start_invoice, wait, timeout, by, as_json)
 
     @exceptions_app.command("list")
     def exceptions_list(

@@ -8,6 +8,10 @@ from typing import Any, TypeVar
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+with workflow.unsafe.imports_passed_through():
+    from domain.events import BusinessEvent
+    from domain.onboarding import PublishEventInput, PublishEventResult
+
 T = TypeVar("T")
 
 # External systems: retried with backoff (1 s doubling to at most 10 s; the activity honours
@@ -33,17 +37,23 @@ async def call(
     schedule_to_close: timedelta = EXTERNAL_CALL_DEADLINE,
     retry: RetryPolicy = EXTERNAL_CALL_RETRY,
     summary: str | None = None,
+    local: bool = False,
 ) -> T:
-    """Run one activity by its registered name (workflows do not import activity code)."""
-    result: T = await workflow.execute_activity(
-        activity,
-        arg,
-        result_type=result_type,
-        start_to_close_timeout=start_to_close,
-        schedule_to_close_timeout=schedule_to_close,
-        retry_policy=retry,
-        summary=summary,
-    )
+    """Run one activity by its registered name (workflows do not import activity code); as a
+    local activity when `local` (see `call_local`)."""
+    options: dict[str, Any] = {
+        "result_type": result_type,
+        "start_to_close_timeout": start_to_close,
+        "schedule_to_close_timeout": schedule_to_close,
+        "retry_policy": retry,
+        "summary": summary,
+    }
+    if local:
+        result: T = await workflow.execute_local_activity(
+            activity, arg, local_retry_threshold=LOCAL_RETRY_THRESHOLD, **options
+        )
+    else:
+        result = await workflow.execute_activity(activity, arg, **options)
     return result
 
 
@@ -60,25 +70,21 @@ def root_cause(error: BaseException) -> str:
 LOCAL_RETRY_THRESHOLD = timedelta(seconds=30)
 
 
-async def call_local(
-    activity: str,
-    arg: Any,
-    result_type: type[T],
-    *,
-    start_to_close: timedelta = timedelta(seconds=30),
-    schedule_to_close: timedelta = EXTERNAL_CALL_DEADLINE,
-    retry: RetryPolicy = EXTERNAL_CALL_RETRY,
-    summary: str | None = None,
-) -> T:
-    """Run one activity by name as a local activity (same options as `call`)."""
-    result: T = await workflow.execute_local_activity(
-        activity,
-        arg,
-        result_type=result_type,
-        start_to_close_timeout=start_to_close,
-        schedule_to_close_timeout=schedule_to_close,
-        retry_policy=retry,
-        local_retry_threshold=LOCAL_RETRY_THRESHOLD,
-        summary=summary,
+async def call_local(activity: str, arg: Any, result_type: type[T], **options: Any) -> T:
+    """`call` as a local activity: same options, same retries."""
+    return await call(activity, arg, result_type, local=True, **options)
+
+
+async def publish(subject: str, event_type: str, data: dict[str, object], sequence: int) -> None:
+    """Publish a business event from a workflow (a local activity); `sequence` numbers the run's
+    events, so a retried publish is recorded once and two events of one type stay distinct."""
+    info = workflow.info()
+    event = BusinessEvent(
+        event_id=f"{info.workflow_id}:{info.run_id}:{sequence}:{event_type}",
+        type=event_type,
+        subject=subject,
+        workflow_id=info.workflow_id,
+        occurred_at=workflow.now(),
+        data=data,
     )
-    return result
+    await call_local("publish_event", PublishEventInput(event=event), PublishEventResult)

@@ -23,7 +23,6 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.events import BusinessEvent
     from domain.matching import (
         AP_TEAM,
         CONTRACTING_TEAM,
@@ -33,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
         team_for,
         three_way_match,
     )
-    from domain.onboarding import PublishEventInput, PublishEventResult
     from domain.procurement import (
         ApplyResolutionInput,
         DecisionKind,
@@ -57,7 +55,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.purchasing import Dispute, normalise_invoice_number, purchase_order_workflow_id
     from workflows import search_attributes as sa
-    from workflows.common import call_local, root_cause
+    from workflows.common import call_local, publish, root_cause
     from workflows.decisions import DecisionGate
 
 OUTCOME_FOR: dict[ExceptionAction, InvoiceOutcome] = {
@@ -399,18 +397,11 @@ class InvoiceWorkflow:
         )
 
     async def _publish(self, event_type: str, data: dict[str, object]) -> None:
-        info = workflow.info()
         self._events += 1
         invoice = self._invoice
-        event = BusinessEvent(
-            event_id=f"{info.workflow_id}:{info.run_id}:{self._events}:{event_type}",
-            type=event_type,
-            subject=f"{invoice.supplier_id}/{normalise_invoice_number(invoice.invoice_number)}",
-            workflow_id=info.workflow_id,
-            occurred_at=workflow.now(),
-            data={"po_number": invoice.po_number, "invoice_number": invoice.invoice_number, **data},
-        )
-        await call_local("publish_event", PublishEventInput(event=event), PublishEventResult)
+        subject = f"{invoice.supplier_id}/{normalise_invoice_number(invoice.invoice_number)}"
+        details = {"po_number": invoice.po_number, "invoice_number": invoice.invoice_number, **data}
+        await publish(subject, event_type, details, self._events)
 
     def _set_stage(self, stage: InvoiceStage, *, team: str | bool | None = False) -> None:
         self._stage = stage

@@ -24,8 +24,6 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.events import BusinessEvent
-    from domain.onboarding import PublishEventInput, PublishEventResult
     from domain.procurement import (
         PURCHASING_TEAM,
         AckLineStatus,
@@ -75,7 +73,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.validation import ValidationIssue
     from workflows import search_attributes as sa
-    from workflows.common import COMPENSATION_DEADLINE, call_local, root_cause
+    from workflows.common import COMPENSATION_DEADLINE, call_local, publish, root_cause
     from workflows.decisions import Cancelled, DecisionGate
 
 TERMINAL = (PoStage.COMPLETED, PoStage.FAILED)
@@ -642,17 +640,8 @@ class PurchaseOrderWorkflow:
         return next(i for i, line in enumerate(self._po.lines) if line.line == line_number)
 
     async def _publish(self, event_type: str, data: dict[str, object]) -> None:
-        info = workflow.info()
         self._events += 1
-        event = BusinessEvent(
-            event_id=f"{info.workflow_id}:{info.run_id}:{self._events}:{event_type}",
-            type=event_type,
-            subject=self._po.po_number,
-            workflow_id=info.workflow_id,
-            occurred_at=workflow.now(),
-            data={"supplier_id": self._po.supplier_id, **data},
-        )
-        await call_local("publish_event", PublishEventInput(event=event), PublishEventResult)
+        await publish(self._po.po_number, event_type, {"supplier_id": self._po.supplier_id, **data}, self._events)
 
     def _set_stage(self, stage: PoStage, *, team: str | bool | None = False) -> None:
         self._p.stage = stage
