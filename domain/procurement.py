@@ -255,6 +255,30 @@ def assess_purchase_order(po: PurchaseOrder, terms: ProcurementTerms, order_date
     return result
 
 
+def inventory_warnings(po: PurchaseOrder, balances: list[InventoryBalance], items: dict[str, Item]) -> list[str]:
+    """What the ship-to stock says about the order (informational: it never blocks a PO):
+    lines that would take the location above its par level, and items it does not stock."""
+    warnings = []
+    by_item = {balance.item_id: balance for balance in balances if balance.location_id == po.ship_to}
+    for line in po.lines:
+        balance = by_item.get(line.item_id)
+        item = items.get(line.item_id)
+        if balance is None:
+            warnings.append(f"line {line.line}: {po.ship_to} does not stock {line.item_id}")
+            continue
+        if balance.par is None or item is None or line.uom not in item.uoms or balance.uom not in item.uoms:
+            continue
+        ordered = item.to_base(line.quantity, line.uom) / Decimal(item.uoms[balance.uom])
+        after = balance.on_hand + balance.reserved + ordered
+        if after > balance.par:
+            warnings.append(
+                f"line {line.line}: {po.ship_to} would hold {after.normalize():f} {balance.uom} of {line.item_id} "
+                f"(on hand {balance.on_hand.normalize():f}, on order {balance.reserved.normalize():f}, "
+                f"par {balance.par.normalize():f})"
+            )
+    return warnings
+
+
 def decision_team(kind: DecisionKind) -> str:
     return CONTRACTING_TEAM if kind is DecisionKind.CONTRACT_EXCEPTION else PRICING_TEAM
 
@@ -372,6 +396,7 @@ class PoProgress(DomainModel):
     on_hold: bool = False
     hold_reason: str | None = None
     seen_events: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list, description="e.g. the order takes the ship-to above par")
     receipts: list[str] = Field(default_factory=list)
     receipt_count: int = 0
     invoices: list[str] = Field(default_factory=list)
@@ -404,6 +429,7 @@ class PoStatus(DomainModel):
     receipts: list[str] = Field(default_factory=list)
     invoices: list[str] = Field(default_factory=list)
     assigned_team: str | None = None
+    warnings: list[str] = Field(default_factory=list)
 
 
 class PoResult(DomainModel):
@@ -422,6 +448,7 @@ class PoResult(DomainModel):
     decisions: list[DecisionRecord] = Field(default_factory=list)
     compensations: list[str] = Field(default_factory=list)
     escalation_level: int = 0
+    warnings: list[str] = Field(default_factory=list)
 
 
 def acknowledgement_changes(lines: list[PoLineProgress], ack: PoAcknowledgement) -> list[tuple[int, ErpPoLineChange]]:

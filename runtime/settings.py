@@ -63,6 +63,9 @@ class Settings(BaseSettings):
         default=None,
         description="where the sandbox vendor channel sends PO acknowledgements; defaults to the API's receiver",
     )
+    erp_webhook_url: str | None = Field(
+        default=None, description="where the sandbox ERP sends receiving events; defaults to the API's receiver"
+    )
     http_timeout_seconds: float = 10.0
 
     # Process rules
@@ -112,6 +115,10 @@ class Settings(BaseSettings):
     @property
     def resolved_vendor_channel_webhook_url(self) -> str:
         return self.vendor_channel_webhook_url or f"{self.api_url}/v1/events/po-acknowledgements"
+
+    @property
+    def resolved_erp_webhook_url(self) -> str:
+        return self.erp_webhook_url or f"{self.api_url}/v1/events/erp-receipts"
 
     @property
     def review_sla(self) -> timedelta:

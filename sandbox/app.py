@@ -62,6 +62,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     seed_database(database, SYSTEMS, config.seed_dir, reset=config.reset)
     dispatcher = WebhookDispatcher(database, WebhookTarget(url=config.webhook_url, secret=config.webhook_secret))
     dispatcher.targets[vendor_channel.NAME] = WebhookTarget(url=config.ack_webhook_url, secret=config.webhook_secret)
+    dispatcher.targets[erp.NAME] = WebhookTarget(url=config.erp_webhook_url, secret=config.webhook_secret)
     acknowledgements = vendor_channel.AckScheduler(database, dispatcher)
 
     @asynccontextmanager

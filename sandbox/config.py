@@ -18,4 +18,7 @@ class SandboxConfig(BaseModel):
     ack_webhook_url: str | None = Field(
         default=None, description="where the vendor channel posts PO acknowledgements (same secret)"
     )
+    erp_webhook_url: str | None = Field(
+        default=None, description="where the ERP posts receiving events (`receipt.recorded`, same secret)"
+    )
     reset: bool = Field(default=False, description="delete everything and seed again at start")

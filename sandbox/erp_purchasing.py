@@ -7,11 +7,12 @@ answered by the idempotency middleware first). Only an open PO takes changes or 
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from domain.purchasing import ErpInvoiceDraft, ErpPoLineChange, MatchedLine, Pur
 from sandbox.db import DbSession, Documents, utc_now
 from sandbox.errors import SandboxError
 from sandbox.paging import Paging
+from sandbox.webhooks import OUTBOX, WebhookDispatcher, new_outbox_entry
 
 NAME = "erp"
 PO = "purchase_order"
@@ -160,7 +162,9 @@ def close(session: DbSession, po_number: str, request: Reason) -> dict[str, Any]
 
 
 @router.post("/purchase-orders/{po_number}/receipts", status_code=201, tags=[NAME])
-def record_receipt(session: DbSession, po_number: str, request: ReceiptRequest) -> dict[str, Any]:
+def record_receipt(session: DbSession, http: Request, po_number: str, request: ReceiptRequest) -> dict[str, Any]:
+    """Goods received at the dock. The receipt is also published as a signed `receipt.recorded`
+    webhook (the ERP's receiving event) to the platform."""
     docs = _docs(session)
     po = _require_po(docs, po_number)
     _require_open(po)
@@ -176,7 +180,13 @@ def record_receipt(session: DbSession, po_number: str, request: ReceiptRequest) 
         "received_by": request.received_by,
         "received_at": utc_now(),
     }
-    return docs.put(RECEIPT, receipt_id, body)
+    docs.put(RECEIPT, receipt_id, body)
+    event_id = f"rcv-{uuid.uuid4().hex}"
+    docs.put(OUTBOX, event_id, new_outbox_entry({"event_id": event_id, "type": "receipt.recorded", **body}))
+    session.commit()  # the webhook worker reads the outbox entry from its own session
+    dispatcher: WebhookDispatcher = http.app.state.webhooks
+    dispatcher.submit(NAME, event_id)
+    return body
 
 
 @router.get("/purchase-orders/{po_number}/receipts", tags=[NAME])

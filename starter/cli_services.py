@@ -132,6 +132,7 @@ def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
             token=settings.sandbox_token.get_secret_value(),
             webhook_url=settings.resolved_vendor_webhook_url,
             ack_webhook_url=settings.resolved_vendor_channel_webhook_url,
+            erp_webhook_url=settings.resolved_erp_webhook_url,
             webhook_secret=settings.webhook_secret.get_secret_value(),
             reset=reset,
         )

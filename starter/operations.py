@@ -45,7 +45,7 @@ from domain.procurement import (
     PurchaseOrderInput,
     ReceiptRequest,
 )
-from domain.purchasing import Invoice, PoAcknowledgement, PurchaseOrder, invoice_workflow_id, purchase_order_workflow_id
+from domain.purchasing import Invoice, PurchaseOrder, invoice_workflow_id, purchase_order_workflow_id
 from domain.status_sync import StatusSyncInput, StatusSyncResult, StatusSyncState, status_sync_workflow_id
 from domain.supplier import SupplierOnboardingRequest
 from runtime.settings import Settings
@@ -239,12 +239,10 @@ async def find_run_id(client: Client, ref: str) -> str:
     return ref
 
 
-async def deliver_acknowledgement(client: Client, ack: PoAcknowledgement) -> bool:
-    """Signal the acknowledgement to the PO's running workflow; False when none is running."""
+async def deliver_po_signal(client: Client, po_number: str, signal: str, event: BaseModel) -> bool:
+    """Signal an event (acknowledgement, receipt) to the PO's running workflow; False when none runs."""
     try:
-        await client.get_workflow_handle(purchase_order_workflow_id(ack.po_number)).signal(
-            "acknowledgement_received", ack
-        )
+        await client.get_workflow_handle(purchase_order_workflow_id(po_number)).signal(signal, event)
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             return False

@@ -100,6 +100,7 @@ class EmbeddedStack:
                 token=s.sandbox_token.get_secret_value(),
                 webhook_url=s.resolved_vendor_webhook_url,
                 ack_webhook_url=s.resolved_vendor_channel_webhook_url,
+                erp_webhook_url=s.resolved_erp_webhook_url,
                 webhook_secret=s.webhook_secret.get_secret_value(),
                 reset=self.reset_sandbox,
             )

@@ -62,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
         acknowledgement_changes,
         assess_purchase_order,
         decision_team,
+        inventory_warnings,
         supplier_issues,
     )
     from domain.purchasing import (
@@ -150,7 +151,7 @@ class PurchaseOrderWorkflow:
         self._set_stage(PoStage.VALIDATING)
         order_date = self._p.order_date = po.order_date or workflow.now().date()
         item_ids = sorted({line.item_id for line in po.lines})
-        standing, terms, _position = await asyncio.gather(  # independent checks side by side
+        standing, terms, position = await asyncio.gather(  # independent checks side by side
             call_local("check_supplier_standing", SupplierCheckInput(supplier_id=po.supplier_id), SupplierStanding),
             call_local(
                 "get_procurement_terms", TermsInput(contract_ref=po.contract_ref, item_ids=item_ids), ProcurementTerms
@@ -160,6 +161,7 @@ class PurchaseOrderWorkflow:
             ),
         )
         self._p.items = terms.items
+        self._p.warnings = inventory_warnings(po, position.balances, terms.items)
         issues = supplier_issues(standing, order_date)
         if issues:
             raise _Rejected(PoRejectionKind.SUPPLIER_NOT_ELIGIBLE, issues)
@@ -613,6 +615,7 @@ class PurchaseOrderWorkflow:
             receipts=self._p.receipts,
             invoices=self._p.invoices,
             assigned_team=self._team,
+            warnings=self._p.warnings,
         )
 
     # --- helpers -----------------------------------------------------------------------------
@@ -671,6 +674,7 @@ class PurchaseOrderWorkflow:
             decisions=self._gate.history,
             compensations=self._compensated,
             escalation_level=self._p.escalation_level,
+            warnings=self._p.warnings,
             **details,
         )
 

@@ -16,13 +16,13 @@ from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
 from domain.events import VendorStatusEvent
-from domain.purchasing import PoAcknowledgement, purchase_order_workflow_id
+from domain.purchasing import PoAcknowledgement, Receipt, purchase_order_workflow_id
 from runtime.codec import codec_from_settings, decode_payloads_json, encode_payloads_json
 from runtime.settings import Settings
 from runtime.temporal_client import connect
 from runtime.webhooks import SIGNATURE_HEADER, verify
 from starter.api.deps import TemporalClient
-from starter.operations import deliver_acknowledgement, deliver_status_event
+from starter.operations import deliver_po_signal, deliver_status_event
 
 EventT = TypeVar("EventT", bound=BaseModel)
 
@@ -96,10 +96,21 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
         if isinstance(ack, JSONResponse):
             return ack
         workflow_id = purchase_order_workflow_id(ack.po_number)
-        delivered = await deliver_acknowledgement(temporal, ack)
+        delivered = await deliver_po_signal(temporal, ack.po_number, "acknowledgement_received", ack)
         return JSONResponse(
             {"workflow_id": workflow_id, "event_id": ack.event_id, "delivered": delivered}, status_code=202
         )
+
+    @app.post("/v1/events/erp-receipts", status_code=202, tags=["events"])
+    async def erp_receipt_event(request: Request, temporal: TemporalClient) -> JSONResponse:
+        """The ERP's receiving event (`receipt.recorded`), signalled to the PO's workflow, which
+        counts each receipt id once (receipts it recorded itself come back here too)."""
+        receipt = await signed_event(request, Receipt)
+        if isinstance(receipt, JSONResponse):
+            return receipt
+        delivered = await deliver_po_signal(temporal, receipt.po_number, "receipt_recorded", receipt)
+        body = {"workflow_id": purchase_order_workflow_id(receipt.po_number), "delivered": delivered}
+        return JSONResponse({**body, "receipt_id": receipt.receipt_id}, status_code=202)
 
     @app.post("/codec/encode", tags=["codec"])
     async def codec_encode(request: Request) -> dict[str, Any]:

@@ -204,3 +204,19 @@ def test_with_faults_everywhere_each_po_and_invoice_reaches_its_outcome_once(sta
     [captured] = ap_invoices(stack, "SUP-0002", "NSS-990007")
     assert captured["approvals"] == 1
     eventually(lambda: stack.cli("status", po)[1]["outcome"] == "closed", what="PO closed", timeout=30)
+
+
+def test_a_receipt_entered_in_the_erp_reaches_the_po_workflow(stack: Stack, tmp_path: Path) -> None:
+    po = "PO-2027-100008"
+    assert stack.cli("po", "submit", po_file(tmp_path, po))[0] == 0
+    acknowledged(stack, po)
+    dock = {"lines": [{"line": 1, "quantity": "5", "uom": "CS"}], "received_by": "dock 3"}
+    assert stack.sandbox_post(f"/erp/purchase-orders/{po}/receipts", dock).status_code == 201
+
+    eventually(lambda: stack.cli("status", po)[1]["result"]["lines"][0]["received"] == "5", what="dock receipt seen")
+    code, status = stack.cli("po", "receive", po, "--line", "1", "--quantity", "15")
+    assert code == 0 and status["lines"][0]["received"] == "20"
+    assert stack.cli("po", "receive", po, "--line", "1", "--quantity", "1")[0] == 2
+    assert len(stack.sandbox_get(f"/erp/purchase-orders/{po}/receipts")["items"]) == 2
+    _, view = stack.cli("status", po)
+    assert len(view["result"]["receipts"]) == 2  # its own receipt came back as an event: counted once

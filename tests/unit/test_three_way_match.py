@@ -143,3 +143,18 @@ def test_the_same_goods_in_another_unit_match_the_same(cases: int, price: Decima
     assert billed(Decimal(cases), "CS", price) == []
     assert billed(Decimal(cases * 10), "BX", price / 10) == []  # a CS of ITM-1001 is 10 BX
     assert billed(Decimal(cases * 10 + 1), "BX", price / 10) == [K.QUANTITY_VARIANCE]
+
+
+def test_inventory_warnings_flag_orders_above_par_and_unstocked_items() -> None:
+    from domain.procurement import inventory_warnings
+    from domain.purchasing import InventoryBalance, PurchaseOrder
+
+    po = PurchaseOrder.model_validate(example_json("purchase-orders/po-northgate-gowns.json"))
+    balances = [
+        InventoryBalance(location_id="LOC-OR-02", item_id="ITM-1002", uom="CS", on_hand=Decimal(6), par=Decimal(20)),
+    ]
+    warnings = inventory_warnings(po, balances, ITEMS)
+    assert warnings == [
+        "line 1: LOC-OR-02 would hold 26 CS of ITM-1002 (on hand 6, on order 0, par 20)",
+        "line 2: LOC-OR-02 does not stock ITM-1003",
+    ]
