@@ -18,7 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from domain.events import BusinessEvent, CrossReference, DeadLetter
+from store.audit import AuditTrail
 from store.db import make_engine
+from store.idempotency import IdempotencyRecords
 from store.migrator import migrate_engine
 from store.models import BusinessEventRow, CrossReferenceRow, DeadLetterRow, utcnow
 
@@ -41,6 +43,8 @@ class Store:
         if migrate:
             migrate_engine(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self.audit = AuditTrail(self._sessions)
+        self.idempotency = IdempotencyRecords(self._sessions)
 
     def close(self) -> None:
         self._engine.dispose()

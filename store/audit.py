@@ -1,0 +1,111 @@
+"""The audit trail in the store: append (extending the hash chain), query, verify.
+
+Appending reads the chain's head and inserts the next entry in one transaction; `prev_hash` is
+unique, so when two writers race for the same head one of them fails and retries on the new
+head: the chain never forks, on SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.audit import GENESIS, AuditEntry, AuditRecord, ChainReport, entry_hash, mask_sensitive, verify_chain
+from store.models import AuditEntryRow, utcnow
+
+APPEND_ATTEMPTS = 20
+VERIFY_BATCH = 1000
+
+
+class AuditTrail:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def append(self, record: AuditRecord) -> AuditEntry:
+        details: dict[str, Any] = json.loads(json.dumps(mask_sensitive(record.details), default=str))
+        at = record.at or utcnow()
+        for _ in range(APPEND_ATTEMPTS):
+            try:
+                with self._sessions.begin() as session:
+                    head = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(1)).first()
+                    seq = head.seq + 1 if head is not None else 1
+                    prev_hash = head.hash if head is not None else GENESIS
+                    fields: dict[str, Any] = {
+                        "seq": seq,
+                        "at": at,
+                        "actor": record.actor,
+                        "action": record.action,
+                        "record_type": record.record_type,
+                        "record_id": record.record_id,
+                        "outcome": record.outcome,
+                        "details": details,
+                        "prev_hash": prev_hash,
+                    }
+                    row = AuditEntryRow(**fields, hash=entry_hash(**fields))
+                    session.add(row)
+                    session.flush()
+                    return _entry(row)
+            except IntegrityError:
+                continue  # another writer took this head: read the new one
+        raise RuntimeError("the audit trail is too busy: could not append after repeated conflicts")
+
+    def query(
+        self,
+        *,
+        record_type: str | None = None,
+        record_id: str | None = None,
+        actor: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[AuditEntry]:
+        """Oldest first."""
+        query = select(AuditEntryRow).order_by(AuditEntryRow.seq)
+        if record_type:
+            query = query.where(AuditEntryRow.record_type == record_type)
+        if record_id:
+            query = query.where(AuditEntryRow.record_id == record_id)
+        if actor:
+            query = query.where(AuditEntryRow.actor == actor)
+        if since:
+            query = query.where(AuditEntryRow.at >= since)
+        if until:
+            query = query.where(AuditEntryRow.at < until)
+        with self._sessions() as session:
+            return [_entry(row) for row in session.scalars(query.limit(limit).offset(offset))]
+
+    def verify(self) -> ChainReport:
+        return verify_chain(self._all())
+
+    def _all(self) -> Iterator[AuditEntry]:
+        after = 0
+        while True:
+            with self._sessions() as session:
+                query = select(AuditEntryRow).where(AuditEntryRow.seq > after).order_by(AuditEntryRow.seq)
+                rows = [_entry(row) for row in session.scalars(query.limit(VERIFY_BATCH))]
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1].seq
+
+
+def _entry(row: AuditEntryRow) -> AuditEntry:
+    return AuditEntry(
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        record_type=row.record_type,
+        record_id=row.record_id,
+        outcome=row.outcome,
+        details=dict(row.details),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
