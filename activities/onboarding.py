@@ -14,6 +14,7 @@ from adapters.erp import ErpPort
 from adapters.errors import BusinessRuleError, NotFoundError
 from adapters.screening import ScreeningPort
 from adapters.vendor_management import VendorManagementPort
+from domain.audit import AuditRecord
 from domain.duplicates import ErpCandidate
 from domain.exclusions import find_exclusion_matches
 from domain.names import normalise_name
@@ -208,5 +209,17 @@ class OnboardingActivities:
 
     @activity.defn(name="publish_event")
     async def publish_event(self, params: PublishEventInput) -> PublishEventResult:
-        published = await asyncio.to_thread(self._store.append_event, params.event)
+        """Record the event and, in the same transaction, its audit entry (the workflow's
+        business outcome or step, with the workflow as the actor)."""
+        event = params.event
+        audit = AuditRecord(
+            actor=f"workflow:{event.workflow_id}" if event.workflow_id else "platform",
+            action=event.type,
+            record_type=event.type.split(".", 1)[0],
+            record_id=event.subject,
+            outcome=str(event.data.get("outcome") or event.data.get("action") or "") or None,
+            details=event.data,
+            at=event.occurred_at,
+        )
+        published = await asyncio.to_thread(self._store.append_event, event, audit=audit)
         return PublishEventResult(published=published)

@@ -28,32 +28,33 @@ class AuditTrail:
         self._sessions = sessions
 
     def append(self, record: AuditRecord) -> AuditEntry:
-        details: dict[str, Any] = json.loads(json.dumps(mask_sensitive(record.details), default=str))
-        at = record.at or utcnow()
         for _ in range(APPEND_ATTEMPTS):
             try:
                 with self._sessions.begin() as session:
-                    head = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(1)).first()
-                    seq = head.seq + 1 if head is not None else 1
-                    prev_hash = head.hash if head is not None else GENESIS
-                    fields: dict[str, Any] = {
-                        "seq": seq,
-                        "at": at,
-                        "actor": record.actor,
-                        "action": record.action,
-                        "record_type": record.record_type,
-                        "record_id": record.record_id,
-                        "outcome": record.outcome,
-                        "details": details,
-                        "prev_hash": prev_hash,
-                    }
-                    row = AuditEntryRow(**fields, hash=entry_hash(**fields))
-                    session.add(row)
-                    session.flush()
-                    return _entry(row)
+                    return self.add_in(session, record)
             except IntegrityError:
                 continue  # another writer took this head: read the new one
         raise RuntimeError("the audit trail is too busy: could not append after repeated conflicts")
+
+    def add_in(self, session: Session, record: AuditRecord) -> AuditEntry:
+        """Add the next entry inside the caller's transaction (IntegrityError when the head moved)."""
+        details: dict[str, Any] = json.loads(json.dumps(mask_sensitive(record.details), default=str))
+        head = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(1)).first()
+        fields: dict[str, Any] = {
+            "seq": head.seq + 1 if head is not None else 1,
+            "at": record.at or utcnow(),
+            "actor": record.actor,
+            "action": record.action,
+            "record_type": record.record_type,
+            "record_id": record.record_id,
+            "outcome": record.outcome,
+            "details": details,
+            "prev_hash": head.hash if head is not None else GENESIS,
+        }
+        row = AuditEntryRow(**fields, hash=entry_hash(**fields))
+        session.add(row)
+        session.flush()
+        return _entry(row)
 
     def query(
         self,

@@ -17,8 +17,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from domain.audit import AuditRecord
 from domain.events import BusinessEvent, CrossReference, DeadLetter
-from store.audit import AuditTrail
+from store.audit import APPEND_ATTEMPTS, AuditTrail
 from store.db import make_engine
 from store.idempotency import IdempotencyRecords
 from store.migrator import migrate_engine
@@ -131,11 +132,13 @@ class Store:
 
     # Business events --------------------------------------------------------------------
 
-    def append_event(self, event: BusinessEvent) -> bool:
+    def append_event(self, event: BusinessEvent, *, audit: AuditRecord | None = None) -> bool:
         """Record an event once: False (and nothing written) when its `event_id` exists.
 
         Relies on the unique constraint rather than a check-then-insert, which two concurrent
         retries could both pass; the loser's IntegrityError is the "already recorded" answer.
+        With `audit`, the audit entry is written in the same transaction: an event is never
+        recorded without its audit entry, nor audited twice.
         """
         row = BusinessEventRow(
             event_id=event.event_id,
@@ -146,14 +149,21 @@ class Store:
             # JSON mode turns datetimes, decimals and enums inside `data` into JSON values.
             data=event.model_dump(mode="json")["data"],
         )
-        try:
-            with self._sessions.begin() as session:
-                session.add(row)
-        except IntegrityError:
-            if self._event_exists(event.event_id):
-                return False
-            raise
-        return True
+        for _ in range(APPEND_ATTEMPTS):
+            try:
+                with self._sessions.begin() as session:
+                    session.add(row)
+                    if audit is not None:
+                        session.flush()
+                        self.audit.add_in(session, audit)
+            except IntegrityError:
+                if self._event_exists(event.event_id):
+                    return False
+                row = BusinessEventRow(**{c: getattr(row, c) for c in ("event_id", "type", "subject", "workflow_id",
+                                                                      "occurred_at", "data")})  # fmt: skip
+                continue  # the audit chain's head moved: try again on the new head
+            return True
+        raise RuntimeError("could not record the event: the audit trail stayed busy")
 
     def list_events(
         self, type: str | None = None, subject: str | None = None, limit: int = 100, offset: int = 0

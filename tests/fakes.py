@@ -246,7 +246,7 @@ class FakeStore:
     def remove_cross_reference(self, entity: str, source_system: str, source_id: str, target_system: str) -> bool:
         return self.references.pop((entity, source_system, source_id, target_system), None) is not None
 
-    def append_event(self, event: BusinessEvent) -> bool:
+    def append_event(self, event: BusinessEvent, *, audit: object = None) -> bool:
         if event.event_id in self.events:
             return False
         self.events[event.event_id] = event

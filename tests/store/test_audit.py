@@ -88,3 +88,21 @@ def test_idempotency_claim_complete_release_and_expiry(store: Store) -> None:
         records.claim("p3", "k", method="POST", path="/v1/x", request_hash="h", retention=timedelta(seconds=-1)) is None
     )
     assert records.claim("p3", "k", method="POST", path="/v1/x", request_hash="h2", retention=day) is None  # expired
+
+
+def test_an_event_and_its_audit_entry_are_recorded_together_once(store: Store) -> None:
+    from domain.events import BusinessEvent
+
+    event = BusinessEvent(
+        event_id="wf:run:1:purchase_order.closed",
+        type="purchase_order.closed",
+        subject="PO-1",
+        workflow_id="purchase-order-PO-1",
+        occurred_at=datetime.now(UTC),
+        data={"outcome": "closed"},
+    )
+    audit = record(1, actor="workflow:purchase-order-PO-1", action="purchase_order.closed", outcome="closed")
+    assert store.append_event(event, audit=audit) is True
+    assert store.append_event(event, audit=audit) is False  # a retried publish: neither is written again
+    [entry] = store.audit.query()
+    assert entry.action == "purchase_order.closed" and entry.outcome == "closed" and store.audit.verify().ok
