@@ -11,13 +11,24 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_PAYLOAD_KEY = "c3VwcGx5YnJpZGdlLWRldmVsb3BtZW50LWtleS0zMmI="  # base64 of 32 bytes, dev only
 DEV_WEBHOOK_SECRET = "supplybridge-dev-webhook-secret"
 DEV_SANDBOX_TOKEN = "supplybridge-dev-sandbox-token"
-_PLACEHOLDERS = {DEV_PAYLOAD_KEY, DEV_WEBHOOK_SECRET, DEV_SANDBOX_TOKEN, "changethis", ""}
+DEV_JWT_SECRET = "supplybridge-dev-jwt-signing-secret-not-for-production"
+_PLACEHOLDERS = {DEV_PAYLOAD_KEY, DEV_WEBHOOK_SECRET, DEV_SANDBOX_TOKEN, DEV_JWT_SECRET, "changethis", ""}
+
+
+class ApiGrant(BaseModel):
+    """What an API key or an OAuth2 client may do. Keys and client secrets are configured by
+    their SHA-256 (hex), never in clear."""
+
+    subject: str = Field(min_length=1, max_length=200)
+    secret_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    scopes: list[str] = Field(default_factory=list)
+    teams: list[str] = Field(default_factory=list, description="teams whose tasks it may decide; * for all")
 
 
 class Settings(BaseSettings):
@@ -68,6 +79,17 @@ class Settings(BaseSettings):
     )
     http_timeout_seconds: float = 10.0
 
+    # The governed API
+    jwt_secret: SecretStr = Field(default=SecretStr(DEV_JWT_SECRET), description="HS256 key of API tokens")
+    jwt_issuer: str = "supplybridge"
+    jwt_audience: str = "supplybridge-api"
+    jwt_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    api_keys: list[ApiGrant] = Field(default_factory=list, description="system callers (X-API-Key)")
+    oauth_clients: dict[str, ApiGrant] = Field(default_factory=dict, description="client_id -> client credentials")
+    idempotency_retention_hours: int = Field(default=24, ge=1)
+    rate_limit_per_minute: int = Field(default=600, ge=1, description="requests per principal per minute")
+    max_request_bytes: int = Field(default=256 * 1024, ge=1024)
+
     # Process rules
     review_sla_hours: float = 24.0
     po_ack_sla_hours: float = Field(default=24.0, gt=0, description="vendor acknowledgement due; then escalated")
@@ -80,7 +102,7 @@ class Settings(BaseSettings):
     def _refuse_placeholders_outside_development(self) -> Settings:
         if self.environment == "development":
             return self
-        for name in ("payload_encryption_key", "webhook_secret", "sandbox_token"):
+        for name in ("payload_encryption_key", "webhook_secret", "sandbox_token", "jwt_secret"):
             if getattr(self, name).get_secret_value() in _PLACEHOLDERS:
                 raise ValueError(
                     f"SUPPLYBRIDGE_{name.upper()} must be set to a real secret when environment is {self.environment}"

@@ -219,6 +219,10 @@ from starter import cli_procurement  # noqa: E402  (registers po/invoice/excepti
 
 cli_procurement.register(app, settings_from, run_async)
 
+from starter import cli_governance  # noqa: E402  (registers token/audit)
+
+cli_governance.register(app, settings_from)
+
 
 def main() -> None:
     """Console entry point. Exits with os._exit after flushing: a process that used a Temporal

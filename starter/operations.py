@@ -207,12 +207,12 @@ async def list_exceptions(client: Client, *, team: str | None = None) -> list[Op
         teams = {team, manager_team(team)}
         query += f" AND {sa.TEAM.name} IN ({', '.join(repr(t) for t in sorted(teams))})"
     ids = [execution.id async for execution in client.list_workflows(query)]
-    statuses = await asyncio.gather(*(_open_exception(client, workflow_id) for workflow_id in ids))
+    statuses = await asyncio.gather(*(open_exception(client, workflow_id) for workflow_id in ids))
     found = [s for s in statuses if s is not None and (team is None or s.team in (team, manager_team(team)))]
     return sorted(found, key=lambda e: e.raised_at)
 
 
-async def _open_exception(client: Client, workflow_id: str) -> OpenException | None:
+async def open_exception(client: Client, workflow_id: str) -> OpenException | None:
     handle = client.get_workflow_handle(workflow_id)
     try:
         answer = await handle.query("status", result_type=dict, rpc_timeout=QUERY_TIMEOUT)

@@ -16,6 +16,7 @@ REAL = {
     "payload_encryption_key": base64.b64encode(os.urandom(32)).decode(),
     "webhook_secret": "a-real-webhook-secret",
     "sandbox_token": "a-real-token",
+    "jwt_secret": "a-real-signing-key-of-enough-length",
 }
 
 

@@ -1,0 +1,296 @@
+"""The governed process API, `/v1`: the business capabilities of the CLI over HTTP.
+
+Request and response bodies are the domain models. Every POST that starts or changes something
+honours `Idempotency-Key` and is audited (actor = the principal); reads need a valid principal,
+the task inbox `tasks:decide`, the audit trail `audit:read`. Starting a process answers 202 with
+the run's view once it settles (up to a few seconds), as `supplybridge ... submit` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+from domain.audit import AuditEntry, AuditRecord
+from domain.procurement import CancelRequest, ExceptionResolution, OpenException, PoStatus, ReceiptRequest
+from domain.purchasing import Invoice, PurchaseOrder, invoice_workflow_id, purchase_order_workflow_id
+from domain.supplier import SupplierOnboardingRequest
+from runtime.settings import Settings
+from starter import operations as ops
+from starter.api.deps import TemporalClient
+from starter.api.guards import idempotent
+from starter.api.problems import PROBLEM_RESPONSES, ProblemError
+from starter.api.security import CurrentPrincipal, Principal, grant_for_secret, issue_token, require
+from store import Store
+
+SETTLE_SECONDS = 10.0
+router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    limit: int
+    offset: int
+
+
+class TaskList(BaseModel):
+    items: list[OpenException]
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    scope: str
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+async def _audit(request: Request, principal: Principal, action: str, record: tuple[str, str], **details: Any) -> None:
+    entry = AuditRecord(
+        actor=principal.subject,
+        action=action,
+        record_type=record[0],
+        record_id=record[1],
+        outcome=str(details.pop("outcome", "")) or None,
+        details={"via": principal.via, **details},
+    )
+    await asyncio.to_thread(_store(request).audit.append, entry)
+
+
+def _view(view: ops.RunView, status: int = 200) -> JSONResponse:
+    return JSONResponse(view.model_dump(mode="json"), status_code=status)
+
+
+async def _start_and_settle(request: Request, temporal: Any, handle: Any) -> ops.RunView:
+    return await ops.wait_until_settled(temporal, _settings(request), handle.id, SETTLE_SECONDS)
+
+
+Writer = Annotated[Principal, require("suppliers:write")]
+Buyer = Annotated[Principal, require("procurement:write")]
+Biller = Annotated[Principal, require("invoices:write")]
+Approver = Annotated[Principal, require("tasks:decide")]
+Auditor = Annotated[Principal, require("audit:read")]
+ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: {"model": ops.RunView, "description": "started (or joined); the run's view once it settled"}
+}
+
+
+@router.post("/suppliers/onboarding", status_code=202, tags=["suppliers"], responses=ACCEPTED)
+async def onboard_supplier(
+    request: Request, body: SupplierOnboardingRequest, principal: Writer, temporal: TemporalClient
+) -> Response:
+    """Onboard a supplier (workflow `supplier-onboarding-<vendor id>`)."""
+
+    async def run() -> JSONResponse:
+        handle = await ops.start_onboarding(temporal, _settings(request), body)
+        view = await _start_and_settle(request, temporal, handle)
+        await _audit(request, principal, "supplier.onboarding_requested", ("supplier", body.source.id),
+                     workflow_id=handle.id, outcome=view.outcome or view.stage)  # fmt: skip
+        return _view(view, 202)
+
+    return await idempotent(request, principal, run)
+
+
+@router.post("/purchase-orders", status_code=202, tags=["purchase orders"], responses=ACCEPTED)
+async def submit_purchase_order(
+    request: Request, body: PurchaseOrder, principal: Buyer, temporal: TemporalClient
+) -> Response:
+    """Submit a purchase order (workflow `purchase-order-<po number>`)."""
+
+    async def run() -> JSONResponse:
+        try:
+            handle = await ops.start_purchase_order(temporal, _settings(request), body, submitted_by=principal.subject)
+        except ops.AlreadyProcessed as done:
+            raise ProblemError(409, "Already processed", str(done)) from None
+        view = await _start_and_settle(request, temporal, handle)
+        await _audit(request, principal, "purchase_order.submitted", ("purchase_order", body.po_number),
+                     workflow_id=handle.id, supplier_id=body.supplier_id, total=str(body.total),
+                     outcome=view.outcome or view.stage)  # fmt: skip
+        return _view(view, 202)
+
+    return await idempotent(request, principal, run)
+
+
+@router.get("/purchase-orders/{po_number}", tags=["purchase orders"], response_model=ops.RunView)
+async def get_purchase_order(
+    request: Request, po_number: str, principal: CurrentPrincipal, temporal: TemporalClient
+) -> JSONResponse:
+    return _view(await _describe(request, temporal, purchase_order_workflow_id(po_number)))
+
+
+@router.post("/purchase-orders/{po_number}/receipts", tags=["purchase orders"], response_model=PoStatus)
+async def receive_goods(
+    request: Request, po_number: str, body: ReceiptRequest, principal: Buyer, temporal: TemporalClient
+) -> Response:
+    """Record goods received on one PO line."""
+
+    async def run() -> JSONResponse:
+        status = await _refusable(ops.record_receipt(temporal, po_number, body))
+        await _audit(request, principal, "purchase_order.received", ("purchase_order", po_number),
+                     line=body.line, quantity=str(body.quantity), uom=body.uom)  # fmt: skip
+        return JSONResponse(status.model_dump(mode="json"))
+
+    return await idempotent(request, principal, run)
+
+
+@router.post("/purchase-orders/{po_number}/cancel", tags=["purchase orders"], response_model=ops.RunView)
+async def cancel_purchase_order(
+    request: Request, po_number: str, body: CancelRequest, principal: Buyer, temporal: TemporalClient
+) -> Response:
+    """Cancel a PO; it is compensated in reverse (reservations, vendor, ERP)."""
+
+    async def run() -> JSONResponse:
+        request_by = body.model_copy(update={"requested_by": principal.subject})
+        await _refusable(ops.cancel_purchase_order(temporal, po_number, request_by))
+        view = await _describe(request, temporal, purchase_order_workflow_id(po_number))
+        await _audit(request, principal, "purchase_order.cancel_requested", ("purchase_order", po_number),
+                     reason=body.reason, outcome=view.outcome)  # fmt: skip
+        return _view(view)
+
+    return await idempotent(request, principal, run)
+
+
+@router.post("/invoices", status_code=202, tags=["invoices"], responses=ACCEPTED)
+async def submit_invoice(request: Request, body: Invoice, principal: Biller, temporal: TemporalClient) -> Response:
+    """Submit a supplier invoice for the three-way match (workflow `invoice-<supplier>-<number>`)."""
+
+    async def run() -> JSONResponse:
+        handle = await ops.start_invoice(temporal, _settings(request), body, submitted_by=principal.subject)
+        view = await _start_and_settle(request, temporal, handle)
+        await _audit(request, principal, "invoice.submitted", ("invoice", handle.id),
+                     po_number=body.po_number, amount=str(body.computed_total),
+                     outcome=view.outcome or view.stage)  # fmt: skip
+        return _view(view, 202)
+
+    return await idempotent(request, principal, run)
+
+
+@router.get("/invoices/{supplier_id}/{invoice_number}", tags=["invoices"], response_model=ops.RunView)
+async def get_invoice(
+    request: Request, supplier_id: str, invoice_number: str, principal: CurrentPrincipal, temporal: TemporalClient
+) -> JSONResponse:
+    return _view(await _describe(request, temporal, invoice_workflow_id(supplier_id, invoice_number)))
+
+
+@router.get("/tasks", tags=["tasks"], response_model=TaskList)
+async def list_tasks(
+    principal: Approver,
+    temporal: TemporalClient,
+    team: Annotated[str | None, Query(max_length=80, description="one of your teams; all of them by default")] = None,
+) -> JSONResponse:
+    """The caller's inbox: open approvals and exceptions of their teams (and escalated ones for
+    managers), oldest first, with why each was raised and its evidence."""
+    if team is not None and not principal.may_decide_for(team):
+        raise ProblemError(403, "Not your team", f"you are not an approver of team {team}")
+    found = await ops.list_exceptions(temporal, team=team)
+    mine = [task for task in found if principal.may_decide_for(task.team)]
+    return JSONResponse(TaskList(items=mine).model_dump(mode="json"))
+
+
+@router.post("/tasks/{task_id}/decision", tags=["tasks"], response_model=ops.RunView)
+async def decide_task(
+    request: Request, task_id: str, body: ExceptionResolution, principal: Approver, temporal: TemporalClient
+) -> Response:
+    """Decide a task; only an approver of the task's team may (403 otherwise)."""
+
+    async def run() -> JSONResponse:
+        task = await ops.open_exception(temporal, task_id)
+        if task is None:
+            raise ProblemError(404, "No open task", f"{task_id} has no open task")
+        if not principal.may_decide_for(task.team):
+            raise ProblemError(403, "Not your team", f"task {task_id} belongs to team {task.team}")
+        decision = body.model_copy(update={"resolved_by": principal.subject})
+        await _refusable(ops.resolve_exception(temporal, task_id, decision))
+        view = await ops.wait_until_settled(temporal, _settings(request), task_id, SETTLE_SECONDS)
+        await _audit(request, principal, f"{task.kind.value}.decided", (task.kind.value, task_id),
+                     decision=body.action.value, reason=body.reason, team=task.team,
+                     outcome=view.outcome or view.stage)  # fmt: skip
+        return _view(view)
+
+    return await idempotent(request, principal, run)
+
+
+@router.get("/runs/{workflow_id}", tags=["runs"], response_model=ops.RunView)
+async def get_run(request: Request, workflow_id: str, principal: CurrentPrincipal, temporal: TemporalClient) -> Any:
+    return _view(await _describe(request, temporal, workflow_id))
+
+
+@router.get("/audit", tags=["audit"], response_model=AuditPage)
+async def read_audit(
+    request: Request,
+    principal: Auditor,
+    record_type: Annotated[str | None, Query(max_length=60)] = None,
+    record_id: Annotated[str | None, Query(max_length=255)] = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JSONResponse:
+    """Who did what, when, to which record (oldest first); `supplybridge audit verify` proves it unaltered."""
+    entries = await asyncio.to_thread(
+        _store(request).audit.query,
+        record_type=record_type,
+        record_id=record_id,
+        actor=actor,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+    return JSONResponse(AuditPage(items=entries, limit=limit, offset=offset).model_dump(mode="json"))
+
+
+@router.post("/oauth/token", tags=["auth"], response_model=TokenResponse)
+async def token(
+    request: Request,
+    grant_type: Annotated[str, Form(pattern="^client_credentials$")],
+    client_id: Annotated[str, Form(min_length=1, max_length=200)],
+    client_secret: Annotated[str, Form(min_length=1, max_length=500)],
+    scope: Annotated[str | None, Form(max_length=1000)] = None,
+) -> JSONResponse:
+    """OAuth2 client credentials: a JWT with the requested scopes the client holds (all by default)."""
+    settings = _settings(request)
+    client = settings.oauth_clients.get(client_id)
+    if client is None or grant_for_secret([client], client_secret) is None:
+        raise ProblemError(401, "Invalid client", "unknown client or wrong secret", auth=True)
+    wanted = set(scope.split()) if scope else set(client.scopes)
+    if not wanted <= set(client.scopes):
+        raise ProblemError(
+            403, "Insufficient scope", "the client may not have: " + ", ".join(sorted(wanted - set(client.scopes)))
+        )
+    token_value, lifetime = issue_token(settings, client.subject, sorted(wanted), client.teams)
+    return JSONResponse(
+        TokenResponse(access_token=token_value, expires_in=lifetime, scope=" ".join(sorted(wanted))).model_dump()
+    )
+
+
+async def _describe(request: Request, temporal: Any, workflow_id: str) -> ops.RunView:
+    try:
+        return await ops.describe_run(temporal, _settings(request), workflow_id)
+    except ops.UnknownRun as missing:
+        raise ProblemError(404, "Not found", str(missing)) from None
+
+
+async def _refusable(call: Any) -> Any:
+    """A refused Update is 409 (the process is not in a state to take it); an unknown run 404."""
+    try:
+        return await call
+    except ops.DecisionRefused as refused:
+        raise ProblemError(409, "Refused", str(refused)) from None
+    except ops.UnknownRun as missing:
+        raise ProblemError(404, "Not found", str(missing)) from None
