@@ -126,12 +126,12 @@ async def idempotent(request: Request, principal: Principal, run: Callable[[], A
         retention=retention,
     )
     if existing is not None:
+        if existing.state != "done" or existing.status_code is None:
+            raise ProblemError(409, "Request in progress", "a request with this Idempotency-Key is still running")
         if existing.request_hash != fingerprint:
             raise ProblemError(
                 422, "Idempotency-Key reused", "this Idempotency-Key was used with another request body or path"
             )
-        if existing.state != "done" or existing.status_code is None:
-            raise ProblemError(409, "Request in progress", "a request with this Idempotency-Key is still running")
         return Response(
             existing.body or "",
             status_code=existing.status_code,
