@@ -28,6 +28,8 @@ class Stack:
     ui_port: int
     sandbox: str
     process: subprocess.Popen[str]
+    api: str = ""
+    state: str = ""
 
     def cli(self, *args: str, check_json: bool = True) -> tuple[int, dict[str, Any]]:
         done = subprocess.run(
@@ -79,7 +81,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         assert process.stdout is not None
         ready = json.loads(process.stdout.readline() or "{}")  # blocks until the ready line
         assert ready.get("status") == "ready", process.stderr.read() if process.poll() is not None else ready
-        yield Stack(f"127.0.0.1:{ports['temporal']}", ports["ui"], f"http://127.0.0.1:{ports['sandbox']}", process)
+        yield Stack(
+            f"127.0.0.1:{ports['temporal']}",
+            ports["ui"],
+            f"http://127.0.0.1:{ports['sandbox']}",
+            process,
+            api=f"http://127.0.0.1:{ports['api']}",
+            state=str(state),
+        )
     finally:
         process.send_signal(signal.SIGINT)
         try:
