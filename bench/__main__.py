@@ -4,6 +4,7 @@ file with WAL, as `supplybridge up` runs it), printed as a ratio.
 - ceiling: a one-activity workflow, the most this machine's server can complete per second;
 - onboarding: the supplier-onboarding workflow over in-memory systems (tests/fakes.py), so the
   number is the orchestration cost (server round trips), not the sandbox's HTTP;
+- the API: `POST /v1/purchase-orders` end to end next to a bare FastAPI route (bench/api.py);
 - purchase orders: the PO workflow driven to completion over the same kind of in-memory systems:
   started with the vendor's acknowledgement (signal-with-start), then the ERP's receipt and the
   invoice workflow's approval as signals, exactly as those systems deliver them; it validates
@@ -23,6 +24,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from bench import api as api_bench
 from bench.workloads import OneActivity, noop
 from domain.onboarding import OnboardSupplierInput
 from domain.procurement import PoInvoiceNotice, PurchaseOrderInput
@@ -116,11 +118,15 @@ async def main(count: int) -> None:
                 ceiling = await _throughput(client, queue, count, _start_one_activity)
                 onboarding = await _throughput(client, queue, count, _start_onboarding)
                 purchase_orders = await _throughput(client, queue, count, _drive_purchase_order)
+                api, bare = await api_bench.measure(client, queue, Path(state), count)
     print(f"one-activity workflow (ceiling): {ceiling:7.1f} workflows/s  ({count} runs)")
     print(f"supplier onboarding:             {onboarding:7.1f} onboardings/s ({count} runs, 6 activities each)")
     print(f"ratio onboarding / ceiling:      {onboarding / ceiling:7.2f}")
     print(f"purchase order to closed:        {purchase_orders:7.1f} POs/s ({count} runs, 10 local activities each)")
     print(f"ratio purchase orders / ceiling: {purchase_orders / ceiling:7.2f}  (target 0.40)")
+    print(api.line("POST /v1/purchase-orders:"))
+    print(bare.line("bare FastAPI route:"))
+    print(f"ratio API / bare route:          {api.rps / bare.rps:7.2f}  ({count} requests each, 16 at once)")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 Request and response bodies are the domain models. Every POST that starts or changes something
 honours `Idempotency-Key` and is audited (actor = the principal); reads need a valid principal,
-the task inbox `tasks:decide`, the audit trail `audit:read`. Starting a process answers 202 with
-the run's view once it settles (up to a few seconds), as `supplybridge ... submit` does.
+the task inbox `tasks:decide`, the audit trail `audit:read`. Starting a process answers 202 at
+once with the run's id (and a `Location` to read it), or with `?wait=true` once it settled (at
+most 10 s), as `supplybridge ... submit` does.
 """
 
 from __future__ import annotations
@@ -72,11 +73,21 @@ async def _audit(request: Request, principal: Principal, action: str, record: tu
 
 
 def _view(view: ops.RunView, status: int = 200) -> JSONResponse:
-    return JSONResponse(view.model_dump(mode="json"), status_code=status)
+    headers = {"Location": f"/v1/runs/{view.workflow_id}"} if status == 202 else None
+    return JSONResponse(view.model_dump(mode="json"), status_code=status, headers=headers)
 
 
-async def _start_and_settle(request: Request, temporal: Any, handle: Any) -> ops.RunView:
-    return await ops.wait_until_settled(temporal, _settings(request), handle.id, SETTLE_SECONDS)
+async def _start_and_settle(request: Request, temporal: Any, handle: Any, wait: bool) -> ops.RunView:
+    """The run's view right after the start, or (`?wait=true`) once it settled (at most 10 s)."""
+    settings = _settings(request)
+    if wait:
+        return await ops.wait_until_settled(temporal, settings, handle.id, SETTLE_SECONDS)
+    return ops.RunView(
+        workflow_id=handle.id, status="running", stage="received", ui_url=settings.workflow_url(handle.id)
+    )
+
+
+WaitQuery = Annotated[bool, Query(description="answer once the run completed or waits for someone else (at most 10 s)")]
 
 
 Writer = Annotated[Principal, require("suppliers:write")]
@@ -91,13 +102,17 @@ ACCEPTED: dict[int | str, dict[str, Any]] = {
 
 @router.post("/suppliers/onboarding", status_code=202, tags=["suppliers"], responses=ACCEPTED)
 async def onboard_supplier(
-    request: Request, body: SupplierOnboardingRequest, principal: Writer, temporal: TemporalClient
+    request: Request,
+    body: SupplierOnboardingRequest,
+    principal: Writer,
+    temporal: TemporalClient,
+    wait: WaitQuery = False,
 ) -> Response:
     """Onboard a supplier (workflow `supplier-onboarding-<vendor id>`)."""
 
     async def run() -> JSONResponse:
         handle = await ops.start_onboarding(temporal, _settings(request), body)
-        view = await _start_and_settle(request, temporal, handle)
+        view = await _start_and_settle(request, temporal, handle, wait)
         await _audit(request, principal, "supplier.onboarding_requested", ("supplier", body.source.id),
                      workflow_id=handle.id, outcome=view.outcome or view.stage)  # fmt: skip
         return _view(view, 202)
@@ -107,7 +122,7 @@ async def onboard_supplier(
 
 @router.post("/purchase-orders", status_code=202, tags=["purchase orders"], responses=ACCEPTED)
 async def submit_purchase_order(
-    request: Request, body: PurchaseOrder, principal: Buyer, temporal: TemporalClient
+    request: Request, body: PurchaseOrder, principal: Buyer, temporal: TemporalClient, wait: WaitQuery = False
 ) -> Response:
     """Submit a purchase order (workflow `purchase-order-<po number>`)."""
 
@@ -116,7 +131,7 @@ async def submit_purchase_order(
             handle = await ops.start_purchase_order(temporal, _settings(request), body, submitted_by=principal.subject)
         except ops.AlreadyProcessed as done:
             raise ProblemError(409, "Already processed", str(done)) from None
-        view = await _start_and_settle(request, temporal, handle)
+        view = await _start_and_settle(request, temporal, handle, wait)
         await _audit(request, principal, "purchase_order.submitted", ("purchase_order", body.po_number),
                      workflow_id=handle.id, supplier_id=body.supplier_id, total=str(body.total),
                      outcome=view.outcome or view.stage)  # fmt: skip
@@ -165,12 +180,14 @@ async def cancel_purchase_order(
 
 
 @router.post("/invoices", status_code=202, tags=["invoices"], responses=ACCEPTED)
-async def submit_invoice(request: Request, body: Invoice, principal: Biller, temporal: TemporalClient) -> Response:
+async def submit_invoice(
+    request: Request, body: Invoice, principal: Biller, temporal: TemporalClient, wait: WaitQuery = False
+) -> Response:
     """Submit a supplier invoice for the three-way match (workflow `invoice-<supplier>-<number>`)."""
 
     async def run() -> JSONResponse:
         handle = await ops.start_invoice(temporal, _settings(request), body, submitted_by=principal.subject)
-        view = await _start_and_settle(request, temporal, handle)
+        view = await _start_and_settle(request, temporal, handle, wait)
         await _audit(request, principal, "invoice.submitted", ("invoice", handle.id),
                      po_number=body.po_number, amount=str(body.computed_total),
                      outcome=view.outcome or view.stage)  # fmt: skip

@@ -66,7 +66,7 @@ def test_refusals_have_the_right_status_and_a_problem_body(stack: Stack) -> None
     problem_of(call(stack, "POST", "/v1/purchase-orders", token(stack, "invoices:write"), json=po), 403)
 
     off_contract = {**example_json("purchase-orders/po-off-contract-price.json"), "po_number": "PO-2027-200002"}
-    submitted = call(stack, "POST", "/v1/purchase-orders", token(stack), json=off_contract)
+    submitted = call(stack, "POST", "/v1/purchase-orders?wait=true", token(stack), json=off_contract)
     assert submitted.status_code == 202 and submitted.json()["result"]["open_exception"]["team"] == "pricing"
     receiving = token(stack, "tasks:decide", "receiving", "rio")
     decision = {"action": "approve", "reason": "spot buy"}

@@ -138,7 +138,7 @@ async def test_a_po_is_submitted_read_received_and_cancel_refused_after_receipt(
 ) -> None:
     async with api(harness, tmp_path) as (client, _, store):
         headers = {"X-API-Key": API_KEY}  # a system caller
-        response = await client.post("/v1/purchase-orders", json=po_body(), headers=headers)
+        response = await client.post("/v1/purchase-orders?wait=true", json=po_body(), headers=headers)
         assert response.status_code == 202 and response.json()["stage"] == "awaiting_acknowledgement"
         handle = harness.client.get_workflow_handle("purchase-order-PO-2026-000451")
         from tests.workflows.po_support import ack
@@ -219,7 +219,7 @@ async def test_the_task_inbox_shows_and_lets_decide_only_your_teams_tasks(harnes
     async with api(harness, tmp_path) as (client, settings, store):
         body = po_body("PO-2026-000452", **{k: v for k, v in example_json(
             "purchase-orders/po-off-contract-price.json").items() if k != "po_number"})  # fmt: skip
-        submitted = await client.post("/v1/purchase-orders", json=body, headers=bearer(settings))
+        submitted = await client.post("/v1/purchase-orders?wait=true", json=body, headers=bearer(settings))
         assert submitted.json()["stage"] == "awaiting_approval"
 
         pricing = bearer(settings, ["tasks:decide"], ["pricing"], subject="pat")
