@@ -190,8 +190,8 @@ async def test_bad_input_names_the_field_and_the_reason(harness: Harness, tmp_pa
 async def test_idempotency_keys_replay_refuse_other_bodies_and_in_flight(harness: Harness, tmp_path: Path) -> None:
     async with api(harness, tmp_path) as (client, settings, store):
         headers = bearer(settings) | {"Idempotency-Key": "po-451-once"}
-        first = await client.post("/v1/purchase-orders", json=po_body(), headers=headers)
-        again = await client.post("/v1/purchase-orders", json=po_body(), headers=headers)
+        first = await client.post("/v1/purchase-orders?wait=true", json=po_body(), headers=headers)
+        again = await client.post("/v1/purchase-orders?wait=true", json=po_body(), headers=headers)
         assert first.status_code == again.status_code == 202 and again.headers["Idempotent-Replayed"] == "true"
         assert again.json() == first.json()
         assert harness.systems.procurement.names().count("create_purchase_order") == 1
