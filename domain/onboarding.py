@@ -12,6 +12,7 @@ from domain.base import DomainModel
 from domain.duplicates import ErpCandidate, ScoredCandidate
 from domain.events import BusinessEvent, CrossReference
 from domain.exclusions import ExclusionMatch
+from domain.procurement import OpenException
 from domain.supplier import BankAccount, ErpSupplierDraft, SupplierOnboardingRequest, SupplierSite, TaxId
 from domain.validation import ValidationIssue
 
@@ -104,6 +105,7 @@ class OnboardingStatus(DomainModel):
     review_due_at: datetime | None = None
     duplicate_candidates: list[ScoredCandidate] = Field(default_factory=list)
     outcome: OnboardingOutcome | None = None
+    open_exception: OpenException | None = Field(default=None, description="the review, as a task of the inbox")
 
 
 class OnboardingResult(DomainModel):

@@ -41,6 +41,7 @@ class DecisionKind(StrEnum):
     PRICING_APPROVAL = "pricing_approval"
     CONTRACT_EXCEPTION = "contract_exception"
     INVOICE_EXCEPTION = "invoice_exception"
+    SUPPLIER_REVIEW = "supplier_review"  # a possible duplicate supplier, from onboarding
 
 
 class ExceptionAction(StrEnum):
@@ -54,6 +55,7 @@ class ExceptionAction(StrEnum):
 ACTIONS_FOR: dict[DecisionKind, tuple[ExceptionAction, ...]] = {
     DecisionKind.PRICING_APPROVAL: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
     DecisionKind.CONTRACT_EXCEPTION: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
+    DecisionKind.SUPPLIER_REVIEW: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
     DecisionKind.INVOICE_EXCEPTION: (
         ExceptionAction.ACCEPT_VARIANCE,
         ExceptionAction.REQUEST_CREDIT_MEMO,

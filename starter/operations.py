@@ -27,6 +27,7 @@ from domain.onboarding import (
     OnboardingStage,
     OnboardingStatus,
     OnboardSupplierInput,
+    ReviewAction,
     ReviewDecision,
     onboarding_workflow_id,
 )
@@ -223,6 +224,17 @@ async def open_exception(client: Client, workflow_id: str) -> OpenException | No
 
 
 async def resolve_exception(client: Client, exception_id: str, resolution: ExceptionResolution) -> dict[str, Any]:
+    """Resolve an open task: a supplier review goes to onboarding's `decide_review`, everything
+    else to the run's `resolve_exception` Update (whose validator refuses what does not apply)."""
+    task = await open_exception(client, exception_id)
+    if task is not None and task.kind is DecisionKind.SUPPLIER_REVIEW:
+        if resolution.action not in task.allowed_actions:
+            allowed = ", ".join(a.value for a in task.allowed_actions)
+            raise DecisionRefused(f"action {resolution.action.value} does not apply to a supplier review ({allowed})")
+        decision = ReviewDecision(
+            action=ReviewAction(resolution.action.value), reason=resolution.reason, decided_by=resolution.resolved_by
+        )
+        return (await decide_review(client, exception_id, decision)).model_dump(mode="json")
     answer: dict[str, Any] = await _update(client, exception_id, "resolve_exception", resolution, dict)  # type: ignore[arg-type]
     return answer
 

@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         TinMatch,
         TinMatchInput,
     )
+    from domain.procurement import ACTIONS_FOR, DecisionKind, OpenException
     from domain.supplier import erp_draft_from_request, sites_from_request
     from domain.validation import ValidationIssue, validate_onboarding_request
     from workflows import search_attributes as sa
@@ -63,6 +64,7 @@ class SupplierOnboardingWorkflow:
         self._team: str | None = None
         self._escalation_level = 0
         self._review_due_at: datetime | None = None
+        self._review_raised_at: datetime | None = None
         self._decision: ReviewDecision | None = None
         self._verdict: MatchVerdict | None = None
         self._vendor_id = ""
@@ -259,7 +261,11 @@ class SupplierOnboardingWorkflow:
 
     async def _await_review(self, sla: timedelta) -> ReviewDecision:
         self._set_stage(OnboardingStage.AWAITING_REVIEW, team=VENDOR_MASTER_TEAM)
+        self._review_raised_at = workflow.now()
         self._review_due_at = workflow.now() + sla
+        in_inbox = workflow.patched("review-in-task-inbox")  # runs recorded before replay unchanged
+        if in_inbox:
+            workflow.upsert_search_attributes([sa.DECISION.value_set(DecisionKind.SUPPLIER_REVIEW.value)])
         await self._publish("supplier.review_requested", {"team": VENDOR_MASTER_TEAM, "vendor_id": self._vendor_id})
         try:
             await workflow.wait_condition(lambda: self._decision is not None, timeout=sla)
@@ -276,6 +282,8 @@ class SupplierOnboardingWorkflow:
             )
             await workflow.wait_condition(lambda: self._decision is not None)
         assert self._decision is not None
+        if in_inbox:
+            workflow.upsert_search_attributes([sa.DECISION.value_unset()])
         return self._decision
 
     @workflow.update(name="decide_review")
@@ -301,6 +309,27 @@ class SupplierOnboardingWorkflow:
             review_due_at=self._review_due_at,
             duplicate_candidates=self._verdict.candidates if self._verdict else [],
             outcome=self._outcome,
+            open_exception=self._review_task(),
+        )
+
+    def _review_task(self) -> OpenException | None:
+        if self._stage is not OnboardingStage.AWAITING_REVIEW or self._decision is not None:
+            return None
+        assert self._review_raised_at is not None and self._review_due_at is not None
+        candidates = self._verdict.candidates if self._verdict else []
+        similar = ", ".join(f"{c.erp_supplier_id} {c.legal_name} ({c.score:.0f})" for c in candidates[:3])
+        return OpenException(
+            exception_id=workflow.info().workflow_id,
+            kind=DecisionKind.SUPPLIER_REVIEW,
+            team=self._team or VENDOR_MASTER_TEAM,
+            summary=f"possible duplicate of {similar}: approve to create a new supplier, reject to close",
+            raised_at=self._review_raised_at,
+            due_at=self._review_due_at,
+            escalation_level=self._escalation_level,
+            record=self._vendor_id,
+            supplier_id=self._vendor_id,
+            evidence={"duplicate_candidates": [c.model_dump(mode="json") for c in candidates]},
+            allowed_actions=list(ACTIONS_FOR[DecisionKind.SUPPLIER_REVIEW]),
         )
 
     # --- helpers -----------------------------------------------------------------------------

@@ -145,6 +145,8 @@ SCENARIOS: dict[str, Scenario] = {
     "onboarding-new-supplier": new_supplier,
     "onboarding-duplicate-escalated-approved": duplicate_escalated_then_approved,
     "onboarding-bad-routing-number": bad_routing_number,
+    # the same journey, recorded after the review became a task of the inbox (workflow.patched)
+    "onboarding-review-task-escalated-approved": duplicate_escalated_then_approved,
     "status-sync-suspend-reinstate": status_sync,
     "po-backordered-received-invoiced-closed": po_lifecycle,
     "po-pricing-approved-then-no-acknowledgement": po_pricing_then_no_ack,

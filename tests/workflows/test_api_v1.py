@@ -284,3 +284,25 @@ async def test_the_openapi_document_is_complete(harness: Harness, tmp_path: Path
             assert operation.get("security"), f"{method} {path} declares no security"
             for status in ("401", "403", "422", "429", "500"):
                 assert status in operation["responses"], f"{method} {path} does not document {status}"
+
+
+async def test_supplier_reviews_are_tasks_of_the_vendor_master_data_inbox(harness: Harness, tmp_path: Path) -> None:
+    async with api(harness, tmp_path) as (client, settings, store):
+        body = example_json("suppliers/possible-duplicate.json")
+        started = await client.post("/v1/suppliers/onboarding?wait=true", json=body, headers=bearer(settings))
+        assert started.status_code == 202 and started.json()["stage"] == "awaiting_review", started.text
+
+        reviewer = bearer(settings, ["tasks:decide"], ["vendor-master-data"], subject="vic")
+        [task] = (await client.get("/v1/tasks", headers=reviewer)).json()["items"]
+        assert task["kind"] == "supplier_review" and "SUP-0001" in task["summary"]
+        refused = await client.post(
+            f"/v1/tasks/{task['exception_id']}/decision", json={"action": "short_pay", "reason": "x y z"},
+            headers=reviewer,
+        )  # fmt: skip
+        is_problem(refused, 409)
+        decided = await client.post(
+            f"/v1/tasks/{task['exception_id']}/decision", json={"action": "approve", "reason": "different company"},
+            headers=reviewer,
+        )  # fmt: skip
+        assert decided.status_code == 200 and decided.json()["outcome"] == "onboarded", decided.text
+        assert store.audit.query(actor="vic")[0].action == "supplier_review.decided"
