@@ -83,6 +83,20 @@ def systems() -> Systems:
 
 
 @contextlib.asynccontextmanager
+async def worker_harness(env: WorkflowEnvironment, systems: Systems) -> AsyncIterator[Harness]:
+    """A worker over `systems` on a fresh task queue of `env`."""
+    task_queue = f"test-{uuid.uuid4()}"
+    async with Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        workflow_runner=workflow_runner(),
+        activities=activity_functions(*systems.activities()),
+    ):
+        yield Harness(env=env, systems=systems, task_queue=task_queue)
+
+
+@contextlib.asynccontextmanager
 async def running_harness(systems: Systems) -> AsyncIterator[Harness]:
     """A time-skipping environment with our search attributes and a worker over `systems`."""
     converter = data_converter(Settings(environment="development"))
@@ -90,15 +104,8 @@ async def running_harness(systems: Systems) -> AsyncIterator[Harness]:
         data_converter=converter, test_server_existing_path=str(test_server_path())
     ) as env:
         await ensure_search_attributes(env.client, REGISTRATION)
-        task_queue = f"test-{uuid.uuid4()}"
-        async with Worker(
-            env.client,
-            task_queue=task_queue,
-            workflows=list(WORKFLOWS),
-            workflow_runner=workflow_runner(),
-            activities=activity_functions(*systems.activities()),
-        ):
-            yield Harness(env=env, systems=systems, task_queue=task_queue)
+        async with worker_harness(env, systems) as harness:
+            yield harness
 
 
 @pytest.fixture

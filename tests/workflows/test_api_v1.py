@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,7 +15,6 @@ import httpx
 import jwt
 import pytest
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from runtime.binaries import temporal_cli_path
 from runtime.ports import free_port
@@ -26,9 +24,8 @@ from starter.api.app import create_app
 from starter.api.security import SCOPES, issue_token, sha256_hex
 from store import Store
 from tests.examples import example_json
-from tests.workflows.conftest import Harness, Systems
+from tests.workflows.conftest import Harness, Systems, worker_harness
 from tests.workflows.po_support import until, with_procurement_seed
-from worker import WORKFLOWS, activity_functions, workflow_runner
 from workflows import search_attributes as sa
 
 ALL_SCOPES = sorted(SCOPES)
@@ -45,23 +42,18 @@ async def harness(systems: Systems) -> AsyncIterator[Harness]:
     """A real dev server (the task inbox is a visibility query, which the time-skipping test
     server does not implement), bound to 127.0.0.1 on a free port, with a worker over fakes."""
     converter = data_converter(Settings(environment="development"))
-    async with await WorkflowEnvironment.start_local(
-        data_converter=converter,
-        dev_server_existing_path=str(temporal_cli_path()),
-        ip="127.0.0.1",
-        port=free_port(),
-        search_attributes=list(sa.ALL_KEYS),
-        dev_server_extra_args=["--http-port", str(free_port()), "--metrics-port", str(free_port())],
-    ) as env:
-        task_queue = f"api-{uuid.uuid4()}"
-        async with Worker(
-            env.client,
-            task_queue=task_queue,
-            workflows=list(WORKFLOWS),
-            workflow_runner=workflow_runner(),
-            activities=activity_functions(*systems.activities()),
-        ):
-            yield Harness(env=env, systems=systems, task_queue=task_queue)
+    async with (
+        await WorkflowEnvironment.start_local(
+            data_converter=converter,
+            dev_server_existing_path=str(temporal_cli_path()),
+            ip="127.0.0.1",
+            port=free_port(),
+            search_attributes=list(sa.ALL_KEYS),
+            dev_server_extra_args=["--http-port", str(free_port()), "--metrics-port", str(free_port())],
+        ) as env,
+        worker_harness(env, systems) as harness,
+    ):
+        yield harness
 
 
 @asynccontextmanager
