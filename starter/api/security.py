@@ -132,6 +132,13 @@ def _authenticate(
 CurrentPrincipal = Annotated[Principal, Depends(_authenticate)]
 
 
+def authenticate_headers(request: Request) -> Principal:
+    """The caller from the request's own headers (for routes that take a signature instead)."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    bearer = HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials) if credentials else None
+    return _authenticate(request, bearer, request.headers.get("x-api-key"))
+
+
 def require(scope: str) -> Any:
     """A dependency: the caller, who must hold `scope` (403 otherwise)."""
 

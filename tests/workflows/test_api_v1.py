@@ -298,3 +298,14 @@ async def test_supplier_reviews_are_tasks_of_the_vendor_master_data_inbox(harnes
         )  # fmt: skip
         assert decided.status_code == 200 and decided.json()["outcome"] == "onboarded", decided.text
         assert store.audit.query(actor="vic")[0].action == "supplier_review.decided"
+
+
+async def test_events_are_accepted_with_a_signature_or_the_events_scope(harness: Harness, tmp_path: Path) -> None:
+    async with api(harness, tmp_path) as (client, settings, _):
+        event = {"event_id": "evt-scope-1", "vendor_id": "VM-100002", "erp_supplier_id": "SUP-0002",
+                 "status": "suspended", "occurred_at": "2026-11-24T10:00:00Z"}  # fmt: skip
+        is_problem(await client.post("/v1/events/vendor-status", json=event), 401)
+        no_scope = await client.post("/v1/events/vendor-status", json=event, headers=bearer(settings, ["audit:read"]))
+        is_problem(no_scope, 403)
+        sent = await client.post("/v1/events/vendor-status", json=event, headers=bearer(settings, ["events:write"]))
+        assert sent.status_code == 202 and sent.json()["workflow_id"] == "supplier-status-VM-100002"
