@@ -1,7 +1,8 @@
 """Composition root: settings -> adapters -> activity objects -> Worker.
 
 The only place that wires concrete adapters (httpx clients of each external system, the
-SQLAlchemy store) into the activity classes.
+SQLAlchemy store) into the activity classes. `build_activities` takes the ports, so the tests
+build the very same activity objects over their fakes.
 """
 
 from __future__ import annotations
@@ -15,18 +16,29 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.events import EventActivities
+from activities.invoicing import InvoiceActivities
 from activities.onboarding import OnboardingActivities
 from activities.procurement import ProcurementActivities
 from activities.status_sync import StatusSyncActivities
-from adapters.accounts_payable import HttpAccountsPayable
-from adapters.contracts import HttpContracts
-from adapters.erp import HttpErp
-from adapters.erp_procurement import HttpErpProcurement
+from adapters.accounts_payable import AccountsPayablePort
+from adapters.accounts_payable_http import HttpAccountsPayable
+from adapters.contracts import ContractsPort
+from adapters.contracts_http import HttpContracts
+from adapters.erp import ErpPort
+from adapters.erp_http import HttpErp
+from adapters.erp_procurement import ErpProcurementPort
+from adapters.erp_procurement_http import HttpErpProcurement
 from adapters.http import SystemClient
-from adapters.inventory import HttpInventory
-from adapters.screening import HttpScreening
-from adapters.vendor_channel import HttpVendorChannel
-from adapters.vendor_management import HttpVendorManagement
+from adapters.inventory import InventoryPort
+from adapters.inventory_http import HttpInventory
+from adapters.screening import ScreeningPort
+from adapters.screening_http import HttpScreening
+from adapters.store import StorePort
+from adapters.vendor_channel import VendorChannelPort
+from adapters.vendor_channel_http import HttpVendorChannel
+from adapters.vendor_management import VendorManagementPort
+from adapters.vendor_management_http import HttpVendorManagement
 from runtime.settings import Settings
 from store import Store
 from workflows.invoice import InvoiceWorkflow
@@ -42,8 +54,20 @@ WORKFLOWS: Sequence[type] = (
 )
 
 
-# Deterministic, side-effect-free libraries the domain uses: imported once, shared with the sandbox.
-PASSTHROUGH_MODULES = ("domain", "pydantic", "pydantic_core", "stdnum", "rapidfuzz", "email_validator", "idna")
+# Deterministic, side-effect-free modules imported once and shared with the sandbox, instead of
+# re-imported for every workflow run: the domain and the libraries it uses, and the workflow kit
+# (stateless helpers; their state lives in the objects each run creates).
+PASSTHROUGH_MODULES = (
+    "domain",
+    "pydantic",
+    "pydantic_core",
+    "stdnum",
+    "rapidfuzz",
+    "email_validator",
+    "idna",
+    "workflows.kit",
+    "workflows.search_attributes",
+)
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -63,6 +87,42 @@ def activity_functions(*activity_objects: object) -> list[Any]:
     return functions
 
 
+def build_activities(
+    *,
+    erp: ErpPort,
+    screening: ScreeningPort,
+    contracts: ContractsPort,
+    vendor_management: VendorManagementPort,
+    procurement: ErpProcurementPort,
+    inventory: InventoryPort,
+    vendor_channel: VendorChannelPort,
+    accounts_payable: AccountsPayablePort,
+    store: StorePort,
+) -> list[object]:
+    """The activity objects over these ports: the one wiring the worker and the tests share
+    (the worker passes the httpx adapters and the SQLAlchemy store, the tests their fakes)."""
+    return [
+        OnboardingActivities(
+            erp=erp,
+            screening=screening,
+            contracts=contracts,
+            vendor_management=vendor_management,
+            store=store,
+        ),
+        StatusSyncActivities(erp=erp, store=store),
+        ProcurementActivities(
+            erp=erp,
+            procurement=procurement,
+            contracts=contracts,
+            vendor_management=vendor_management,
+            inventory=inventory,
+            vendor_channel=vendor_channel,
+        ),
+        InvoiceActivities(procurement=procurement, contracts=contracts, accounts_payable=accounts_payable),
+        EventActivities(store=store),
+    ]
+
+
 @contextlib.asynccontextmanager
 async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
     """The activity objects over real adapters; closes the HTTP clients and the store after."""
@@ -73,29 +133,18 @@ async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
         for system in ("erp", "screening", "contracts", "vendor-management", "inventory", "vendor-channel", "ap")
     }
     store = Store(settings.resolved_store_url)
-    erp = HttpErp(clients["erp"])
-    contracts = HttpContracts(clients["contracts"])
-    vendor_management = HttpVendorManagement(clients["vendor-management"])
     try:
-        yield [
-            OnboardingActivities(
-                erp=erp,
-                screening=HttpScreening(clients["screening"]),
-                contracts=contracts,
-                vendor_management=vendor_management,
-                store=store,
-            ),
-            StatusSyncActivities(erp=erp, store=store),
-            ProcurementActivities(
-                erp=erp,
-                procurement=HttpErpProcurement(clients["erp"]),
-                contracts=contracts,
-                vendor_management=vendor_management,
-                inventory=HttpInventory(clients["inventory"]),
-                vendor_channel=HttpVendorChannel(clients["vendor-channel"]),
-                accounts_payable=HttpAccountsPayable(clients["ap"]),
-            ),
-        ]
+        yield build_activities(
+            erp=HttpErp(clients["erp"]),
+            screening=HttpScreening(clients["screening"]),
+            contracts=HttpContracts(clients["contracts"]),
+            vendor_management=HttpVendorManagement(clients["vendor-management"]),
+            procurement=HttpErpProcurement(clients["erp"]),
+            inventory=HttpInventory(clients["inventory"]),
+            vendor_channel=HttpVendorChannel(clients["vendor-channel"]),
+            accounts_payable=HttpAccountsPayable(clients["ap"]),
+            store=store,
+        )
     finally:
         for client in clients.values():
             await client.aclose()

@@ -13,8 +13,8 @@ from adapters.contracts import ContractsPort
 from adapters.erp import ErpPort
 from adapters.errors import BusinessRuleError, NotFoundError
 from adapters.screening import ScreeningPort
+from adapters.store import StorePort
 from adapters.vendor_management import VendorManagementPort
-from domain.audit import AuditRecord
 from domain.duplicates import ErpCandidate
 from domain.exclusions import find_exclusion_matches
 from domain.names import normalise_name
@@ -34,15 +34,12 @@ from domain.onboarding import (
     LinkContractsResult,
     LinkExistingSupplierInput,
     LinkExistingSupplierResult,
-    PublishEventInput,
-    PublishEventResult,
     RecordCrossReferenceInput,
     RemoveCrossReferenceInput,
     TinMatch,
     TinMatchInput,
 )
 from domain.supplier import update_for_existing
-from store import Store
 
 NAME_SEARCH_TOKENS = 2
 _MIN_TOKEN = 4
@@ -63,7 +60,7 @@ class OnboardingActivities:
         screening: ScreeningPort,
         contracts: ContractsPort,
         vendor_management: VendorManagementPort,
-        store: Store,
+        store: StorePort,
     ) -> None:
         self._erp = erp
         self._screening = screening
@@ -206,20 +203,3 @@ class OnboardingActivities:
         async for supplier in self._erp.list_suppliers(external_id=vendor_id):
             return supplier.erp_supplier_id
         return None
-
-    @activity.defn(name="publish_event")
-    async def publish_event(self, params: PublishEventInput) -> PublishEventResult:
-        """Record the event and, in the same transaction, its audit entry (the workflow's
-        business outcome or step, with the workflow as the actor)."""
-        event = params.event
-        audit = AuditRecord(
-            actor=f"workflow:{event.workflow_id}" if event.workflow_id else "platform",
-            action=event.type,
-            record_type=event.type.split(".", 1)[0],
-            record_id=event.subject,
-            outcome=str(event.data.get("outcome") or event.data.get("action") or "") or None,
-            details=event.data,
-            at=event.occurred_at,
-        )
-        published = await asyncio.to_thread(self._store.append_event, event, audit=audit)
-        return PublishEventResult(published=published)

@@ -1,10 +1,10 @@
 """Procure-to-pay activities: thin calls to the ERP, contract management, vendor management,
-inventory, the vendor channel and AP. Every change carries an idempotency key derived from the
-workflow id, so a retried activity never creates a second PO, receipt, reservation, capture or
-payment approval.
+inventory and the vendor channel for the purchase-order workflow (the invoice workflow's are in
+activities/invoicing.py). Every change carries an idempotency key derived from the workflow id,
+so a retried activity never creates a second PO, receipt or reservation.
 
-The PO and invoice workflows run these as local activities (short calls, fewer server round
-trips); the status-sync workflow runs `hold_supplier_purchase_orders` as a normal activity.
+The PO workflow runs these as local activities (short calls, fewer server round trips); the
+status-sync workflow runs `hold_supplier_purchase_orders` as a normal activity.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import contextlib
 from temporalio import activity
 
 from activities.errors import translate_adapter_errors
-from adapters.accounts_payable import AccountsPayablePort
 from adapters.contracts import ContractsPort
 from adapters.erp import ErpPort
 from adapters.erp_procurement import ErpProcurementPort
@@ -23,27 +22,18 @@ from adapters.errors import BusinessRuleError, NotFoundError
 from adapters.inventory import InventoryPort
 from adapters.vendor_channel import VendorChannelPort
 from adapters.vendor_management import VendorManagementPort
-from domain.procurement import (
+from domain.po_models import (
     ApplyAckInput,
-    ApplyResolutionInput,
     CreatePoInput,
     Done,
     ErpPoState,
-    EvidenceInput,
-    ExceptionAction,
-    ExceptionEvidence,
     HoldPurchaseOrdersInput,
     HoldPurchaseOrdersResult,
     InventoryCheckInput,
     InventoryPosition,
-    MatchFacts,
-    MatchFactsInput,
     NotifyVendorInput,
     PoActionInput,
-    PostedInvoice,
-    PostInvoiceInput,
     ProcurementTerms,
-    RecordDisputeInput,
     RecordReceiptInput,
     ReleaseInput,
     ReserveInput,
@@ -52,18 +42,19 @@ from domain.procurement import (
     SupplierStanding,
     TermsInput,
 )
-from domain.purchasing import (
-    ApInvoiceStatus,
-    Dispute,
-    ErpInvoiceDraft,
-    ErpInvoiceHold,
-    ErpPoStatus,
-    MatchedLine,
-    Receipt,
-)
+from domain.purchasing import Receipt
 from domain.reference import Contract
+from domain.system_records import ErpPoStatus
 
-UNFINISHED_CAPTURE = (ApInvoiceStatus.CAPTURED, ApInvoiceStatus.EXCEPTION)
+
+async def find_contract(contracts: ContractsPort, contract_ref: str | None) -> Contract | None:
+    """The contract, or None when there is no reference or contract management has none."""
+    if contract_ref is None:
+        return None
+    try:
+        return await contracts.get_contract(contract_ref)
+    except NotFoundError:
+        return None
 
 
 class ProcurementActivities:
@@ -76,7 +67,6 @@ class ProcurementActivities:
         vendor_management: VendorManagementPort,
         inventory: InventoryPort,
         vendor_channel: VendorChannelPort,
-        accounts_payable: AccountsPayablePort,
     ) -> None:
         self._erp = erp
         self._procurement = procurement
@@ -84,7 +74,6 @@ class ProcurementActivities:
         self._vendor_management = vendor_management
         self._inventory = inventory
         self._vendor_channel = vendor_channel
-        self._ap = accounts_payable
 
     # --- purchase order checks (run side by side) ---------------------------------------------
 
@@ -107,19 +96,13 @@ class ProcurementActivities:
             credentials=registration.documents if registration else [],
         )
 
-    async def _contract(self, contract_ref: str | None) -> Contract | None:
-        if contract_ref is None:
-            return None
-        try:
-            return await self._contracts.get_contract(contract_ref)
-        except NotFoundError:
-            return None
-
     @activity.defn(name="get_procurement_terms")
     @translate_adapter_errors
     async def get_procurement_terms(self, params: TermsInput) -> ProcurementTerms:
         found, items, locations = await asyncio.gather(
-            self._contract(params.contract_ref), self._contracts.list_items(), self._contracts.list_locations()
+            find_contract(self._contracts, params.contract_ref),
+            self._contracts.list_items(),
+            self._contracts.list_locations(),
         )
         wanted = set(params.item_ids)
         return ProcurementTerms(
@@ -253,133 +236,3 @@ class ProcurementActivities:
                 continue
             changed.append(po.po_number)
         return HoldPurchaseOrdersResult(po_numbers=changed)
-
-    # --- invoices -------------------------------------------------------------------------------
-
-    @activity.defn(name="gather_match_facts")
-    @translate_adapter_errors
-    async def gather_match_facts(self, params: MatchFactsInput) -> MatchFacts:
-        invoice = params.invoice
-
-        async def purchase_order() -> object:
-            try:
-                return await self._procurement.get_purchase_order(invoice.po_number)
-            except NotFoundError:
-                return None
-
-        async def receipts() -> list[Receipt]:
-            try:
-                return await self._procurement.list_receipts(invoice.po_number)
-            except NotFoundError:
-                return []
-
-        po, received, vouchers, items, same_number = await asyncio.gather(
-            purchase_order(),
-            receipts(),
-            self._procurement.list_invoices(po_number=invoice.po_number),
-            self._contracts.list_items(),
-            self._ap.find_invoices(supplier_id=invoice.supplier_id, invoice_number=invoice.invoice_number),
-        )
-        duplicate = next(
-            (
-                found
-                for found in same_number
-                if not (found.captured_by == params.workflow_id and found.status in UNFINISHED_CAPTURE)
-            ),
-            None,
-        )
-        wanted = {line.item_id for line in invoice.lines} | {line.item_id for line in getattr(po, "lines", [])}
-        return MatchFacts(
-            po=po,
-            receipts=received,
-            approved_vouchers=[
-                v for v in vouchers if v.status == "approved" and v.invoice_number != invoice.invoice_number
-            ],
-            items={item.item_id: item for item in items if item.item_id in wanted},
-            duplicate_of=duplicate,
-        )
-
-    @activity.defn(name="gather_exception_evidence")
-    @translate_adapter_errors
-    async def gather_exception_evidence(self, params: EvidenceInput) -> ExceptionEvidence:
-        disputes, found = await asyncio.gather(
-            self._ap.list_disputes(params.supplier_id), self._contract(params.contract_ref)
-        )
-        return ExceptionEvidence(disputes=disputes, contract=found)
-
-    @activity.defn(name="post_invoice")
-    @translate_adapter_errors
-    async def post_invoice(self, params: PostInvoiceInput) -> PostedInvoice:
-        """Capture in AP, then approve for payment (clean) or raise the exception (AP status and
-        ERP voucher holds). Each step has its own key, so a retry repeats none of them."""
-        prefix = params.idempotency_prefix
-        invoice = params.invoice
-        captured = await self._ap.capture(invoice, captured_by=params.captured_by, idempotency_key=f"{prefix}:capture")
-        matched = [MatchedLine(po_line=line, quantity=quantity) for line, quantity in params.matched_lines]
-        if params.approve:
-            ap = await self._ap.approve(
-                captured.ap_invoice_id,
-                params.amount,
-                reason="three-way match passed",
-                approved_by=params.approved_by,
-                idempotency_key=f"{prefix}:approve",
-            )
-            draft = ErpInvoiceDraft(
-                invoice=invoice, status="approved", approved_amount=params.amount, matched_lines=matched
-            )
-        else:
-            ap = await self._ap.mark_exception(
-                captured.ap_invoice_id,
-                kinds=[code for code, _ in params.holds],
-                team=params.team or "accounts-payable",
-                summary=params.summary,
-                idempotency_key=f"{prefix}:exception",
-            )
-            holds = [ErpInvoiceHold(code=code, reason=reason) for code, reason in params.holds]
-            draft = ErpInvoiceDraft(invoice=invoice, status="on_hold", holds=holds)
-        erp = await self._procurement.create_invoice(draft, idempotency_key=f"{prefix}:erp-voucher")
-        return PostedInvoice(ap=ap, erp=erp)
-
-    @activity.defn(name="record_dispute")
-    @translate_adapter_errors
-    async def record_dispute(self, params: RecordDisputeInput) -> Dispute:
-        return await self._ap.record_dispute(params.dispute, idempotency_key=params.idempotency_key)
-
-    @activity.defn(name="apply_invoice_resolution")
-    @translate_adapter_errors
-    async def apply_invoice_resolution(self, params: ApplyResolutionInput) -> PostedInvoice:
-        """The resolution in AP, then in the ERP voucher, then on the dispute record."""
-        prefix = params.idempotency_prefix
-        action = params.action
-        reason = f"{action.value}: {params.reason} ({params.resolved_by})"
-        if action in (ExceptionAction.ACCEPT_VARIANCE, ExceptionAction.SHORT_PAY):
-            ap = await self._ap.approve(
-                params.ap_invoice_id,
-                params.amount,
-                reason=reason,
-                approved_by=params.resolved_by,
-                idempotency_key=f"{prefix}:approve",
-            )
-            erp = await self._procurement.release_invoice(
-                params.erp_invoice_id,
-                reason,
-                approved_amount=str(params.amount),
-                matched_lines=[MatchedLine(po_line=line, quantity=q) for line, q in params.matched_lines],
-                idempotency_key=f"{prefix}:erp-release",
-            )
-        elif action is ExceptionAction.REQUEST_CREDIT_MEMO:
-            ap = await self._ap.request_credit_memo(
-                params.ap_invoice_id, params.amount, reason=reason, idempotency_key=f"{prefix}:credit-memo"
-            )
-            erp = next(
-                v
-                for v in await self._procurement.list_invoices(supplier_id=ap.supplier_id, po_number=ap.po_number)
-                if v.erp_invoice_id == params.erp_invoice_id
-            )
-        else:
-            ap = await self._ap.reject(params.ap_invoice_id, reason=reason, idempotency_key=f"{prefix}:reject")
-            erp = await self._procurement.cancel_invoice(
-                params.erp_invoice_id, reason, idempotency_key=f"{prefix}:erp-cancel"
-            )
-        await self._ap.record_dispute(params.dispute, idempotency_key=f"{prefix}:dispute")
-        return PostedInvoice(ap=ap, erp=erp)

@@ -8,13 +8,13 @@ from temporalio import activity
 
 from activities.errors import translate_adapter_errors
 from adapters.erp import ErpPort
+from adapters.store import StorePort
 from domain.onboarding import ErpSupplierState
 from domain.status_sync import ErpAction, ErpHoldInput, ResolveErpSupplierInput, ResolveErpSupplierResult
-from store import Store
 
 
 class StatusSyncActivities:
-    def __init__(self, *, erp: ErpPort, store: Store) -> None:
+    def __init__(self, *, erp: ErpPort, store: StorePort) -> None:
         self._erp = erp
         self._store = store
 

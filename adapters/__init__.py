@@ -1,1 +1,3 @@
-"""Ports (typing.Protocol, one per external system) and their httpx implementations."""
+"""Ports and adapters: `<system>.py` holds the port (a typing.Protocol with business verbs, no I/O
+imports, safe for workflows to import through activities/), `<system>_http.py` its httpx
+implementation over `http.SystemClient`; `store.py` is the store as the activities see it."""

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from typing import Protocol
-from urllib.parse import quote
 
-from adapters.http import SystemClient
 from domain.reference import Contract, Item, Location
 
 
@@ -23,28 +21,3 @@ class ContractsPort(Protocol):
         `supplier_mismatch` when the contract already belongs to another supplier, and
         NotFoundError when the contract does not exist."""
         ...
-
-
-class HttpContracts:
-    """`ContractsPort` over contract management (the sandbox's `/contracts`)."""
-
-    def __init__(self, client: SystemClient) -> None:
-        self._client = client
-
-    async def get_contract(self, contract_id: str) -> Contract:
-        return Contract.model_validate(await self._client.request("GET", f"/contracts/{quote(contract_id, safe='')}"))
-
-    async def list_items(self) -> list[Item]:
-        return [Item.model_validate(item) async for item in self._client.paginate("/items")]
-
-    async def list_locations(self) -> list[Location]:
-        return [Location.model_validate(item) async for item in self._client.paginate("/locations")]
-
-    async def link_supplier(self, contract_id: str, erp_supplier_id: str, *, idempotency_key: str) -> Contract:
-        body = await self._client.request(
-            "POST",
-            f"/contracts/{quote(contract_id, safe='')}/supplier-link",
-            json={"erp_supplier_id": erp_supplier_id},
-            idempotency_key=idempotency_key,
-        )
-        return Contract.model_validate(body)

@@ -4,6 +4,8 @@ Mapping (the contract activities rely on):
 - timeouts, connection failures, 408/425/429/5xx -> `TransientError` (`retry_after` seconds from
   a numeric or HTTP-date `Retry-After`);
 - 401/403 -> `AuthenticationError`; 404 -> `NotFoundError`;
+- 409 `idempotency_key_in_flight` (the same key's first attempt is still being processed, as the
+  Idempotency-Key draft answers) -> `TransientError`: the retry gets the first attempt's answer;
 - any other 4xx -> `BusinessRuleError(system, code, detail)`, `code` from the body's `"code"`
   or `http_<status>`.
 
@@ -139,7 +141,7 @@ class SystemClient:
         status = response.status_code
         code, detail = _error_body(response)
         message = f"{where} answered {status}: {detail}" if detail else f"{where} answered {status}"
-        if status in TRANSIENT_STATUSES or status >= 500:
+        if status in TRANSIENT_STATUSES or status >= 500 or (status == 409 and code == IN_FLIGHT):
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             return TransientError(self.system, message, status=status, retry_after=retry_after)
         if status in (401, 403):
@@ -147,6 +149,9 @@ class SystemClient:
         if status == 404:
             return NotFoundError(self.system, message)
         return BusinessRuleError(self.system, code or f"http_{status}", message, status=status)
+
+
+IN_FLIGHT = "idempotency_key_in_flight"
 
 
 def _error_body(response: httpx.Response) -> tuple[str | None, str | None]:

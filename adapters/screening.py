@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from adapters.http import SystemClient
 from domain.base import DomainModel
 from domain.exclusions import ExclusionRecord
 from domain.supplier import TaxIdKind
@@ -27,19 +26,3 @@ class ScreeningPort(Protocol):
         ...
 
     async def match_tin(self, tin: str, tin_kind: TaxIdKind, name: str) -> TinMatchResult: ...
-
-
-class HttpScreening:
-    """`ScreeningPort` over the screening service (the sandbox's `/screening`)."""
-
-    def __init__(self, client: SystemClient) -> None:
-        self._client = client
-
-    async def list_exclusions(self) -> list[ExclusionRecord]:
-        return [ExclusionRecord.model_validate(row) async for row in self._client.paginate("/exclusions")]
-
-    async def match_tin(self, tin: str, tin_kind: TaxIdKind, name: str) -> TinMatchResult:
-        body = await self._client.request(
-            "POST", "/tin-match", json={"tin": tin, "tin_type": TaxIdKind(tin_kind).value, "name": name}
-        )
-        return TinMatchResult.model_validate(body)

@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Protocol
-from urllib.parse import quote
 
-from adapters.errors import NotFoundError
-from adapters.http import SystemClient
-from domain.purchasing import PoAcknowledgement, VendorNotification
+from domain.purchasing import PoAcknowledgement
+from domain.system_records import VendorNotification
 
 
 class VendorChannelPort(Protocol):
@@ -22,29 +19,3 @@ class VendorChannelPort(Protocol):
         ...
 
     async def get_acknowledgement(self, po_number: str) -> PoAcknowledgement | None: ...
-
-
-class HttpVendorChannel:
-    """`VendorChannelPort` over the supplier channel (the sandbox's `/vendor-channel`)."""
-
-    def __init__(self, client: SystemClient) -> None:
-        self._client = client
-
-    async def send_purchase_order(self, notification: VendorNotification, *, idempotency_key: str) -> None:
-        await self._client.request(
-            "POST", "/purchase-orders", json=notification.model_dump(mode="json"), idempotency_key=idempotency_key
-        )
-
-    async def cancel_purchase_order(self, po_number: str, reason: str, *, idempotency_key: str) -> None:
-        with contextlib.suppress(NotFoundError):  # never notified: nothing to cancel
-            await self._client.request(
-                "DELETE", f"/purchase-orders/{quote(po_number, safe='')}", params={"reason": reason}
-            )
-
-    async def get_acknowledgement(self, po_number: str) -> PoAcknowledgement | None:
-        try:
-            body = await self._client.request("GET", f"/purchase-orders/{quote(po_number, safe='')}")
-        except NotFoundError:
-            return None
-        ack = body.get("acknowledgement")
-        return PoAcknowledgement.model_validate(ack) if ack else None

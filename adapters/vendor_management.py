@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from typing import Protocol
-from urllib.parse import quote
 
-from adapters.http import SystemClient
 from domain.supplier import VendorRegistration
 
 
@@ -17,25 +15,3 @@ class VendorManagementPort(Protocol):
     async def find_registration(self, erp_supplier_id: str) -> VendorRegistration | None:
         """The registration linked to this ERP supplier, with its credential documents."""
         ...
-
-
-class HttpVendorManagement:
-    """`VendorManagementPort` over the vendor credentialing system (the sandbox's `/vendor-management`)."""
-
-    def __init__(self, client: SystemClient) -> None:
-        self._client = client
-
-    async def link_erp_supplier(self, vendor_id: str, erp_supplier_id: str) -> None:
-        # PUT of the link is idempotent by itself: sending it twice leaves the same link.
-        await self._client.request(
-            "PUT",
-            f"/registrations/{quote(vendor_id, safe='')}/erp-link",
-            json={"erp_supplier_id": erp_supplier_id},
-        )
-
-    async def find_registration(self, erp_supplier_id: str) -> VendorRegistration | None:
-        body = await self._client.request(
-            "GET", "/registrations", params={"erp_supplier_id": erp_supplier_id, "limit": 1}
-        )
-        items = body.get("items", []) if isinstance(body, dict) else []
-        return VendorRegistration.model_validate(items[0]) if items else None

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
 
 from domain.base import DomainModel, LenientModel
+from domain.supplier import VendorStatus
 
 
 class BusinessEvent(DomainModel):
@@ -46,13 +46,6 @@ class DeadLetter(DomainModel):
     created_at: datetime | None = None
 
 
-class VendorStatus(StrEnum):
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    CREDENTIAL_EXPIRED = "credential_expired"
-    REINSTATED = "reinstated"
-
-
 class VendorStatusEvent(LenientModel):
     """The vendor management system's webhook body for a supplier status change."""
 
@@ -63,3 +56,11 @@ class VendorStatusEvent(LenientModel):
     status: VendorStatus
     reason: str | None = None
     occurred_at: datetime
+
+
+class PublishEventInput(DomainModel):
+    event: BusinessEvent
+
+
+class PublishEventResult(DomainModel):
+    published: bool

@@ -104,10 +104,6 @@ class MatchResult(DomainModel):
         return list(dict.fromkeys(d.kind for d in self.discrepancies))
 
 
-def _in_unit(item: Item, quantity: Decimal, from_uom: str, to_uom: str) -> Decimal:
-    return item.to_base(quantity, from_uom) / Decimal(item.uoms[to_uom])
-
-
 def three_way_match(
     invoice: Invoice,
     po_lines: Sequence[PoLineFacts],
@@ -178,7 +174,7 @@ def three_way_match(
             )
             continue
 
-        quantity = _in_unit(item, inv.quantity, inv.uom, po.uom)
+        quantity = item.convert(inv.quantity, inv.uom, po.uom)
         # price per PO unit: price per invoice unit * (invoice units in one PO unit)
         price = inv.unit_price * Decimal(item.uoms[po.uom]) / Decimal(item.uoms[inv.uom])
         po_value = po.unit_price * quantity
@@ -285,34 +281,3 @@ def _money(value: Decimal) -> str:
 def _qty(value: Decimal) -> str:
     text = format(value.normalize(), "f")
     return text
-
-
-# --- routing ---------------------------------------------------------------------------------
-
-PRICING_TEAM = "pricing"
-RECEIVING_TEAM = "receiving"
-AP_TEAM = "accounts-payable"
-CONTRACTING_TEAM = "contracting"
-
-# One exception per invoice goes to one team: the first kind in this order that was found.
-ROUTING: tuple[tuple[DiscrepancyKind, str], ...] = (
-    (DiscrepancyKind.DUPLICATE_INVOICE, AP_TEAM),
-    (DiscrepancyKind.UNKNOWN_PO_LINE, AP_TEAM),
-    (DiscrepancyKind.UOM_MISMATCH, AP_TEAM),
-    (DiscrepancyKind.PRICE_VARIANCE, PRICING_TEAM),
-    (DiscrepancyKind.NO_RECEIPT, RECEIVING_TEAM),
-    (DiscrepancyKind.QUANTITY_VARIANCE, RECEIVING_TEAM),
-    (DiscrepancyKind.TOTAL_MISMATCH, AP_TEAM),
-)
-
-
-def team_for(kinds: Sequence[DiscrepancyKind]) -> str:
-    for kind, team in ROUTING:
-        if kind in kinds:
-            return team
-    return AP_TEAM
-
-
-def manager_team(team: str) -> str:
-    """Where an exception escalates when its SLA passes."""
-    return f"{team}-managers"

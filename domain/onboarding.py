@@ -9,16 +9,12 @@ from enum import StrEnum
 from pydantic import Field, field_validator
 
 from domain.base import DomainModel
+from domain.decisions import DecisionRecord, OpenException
 from domain.duplicates import ErpCandidate, ScoredCandidate
-from domain.events import BusinessEvent, CrossReference
+from domain.events import CrossReference
 from domain.exclusions import ExclusionMatch
-from domain.procurement import OpenException
 from domain.supplier import BankAccount, ErpSupplierDraft, SupplierOnboardingRequest, SupplierSite, TaxId
 from domain.validation import ValidationIssue
-
-VENDOR_MASTER_TEAM = "vendor-master-data"
-VENDOR_MASTER_ESCALATION_TEAM = "vendor-master-data-managers"
-COMPLIANCE_TEAM = "compliance"
 
 
 def onboarding_workflow_id(vendor_id: str) -> str:
@@ -58,7 +54,8 @@ class ReviewAction(StrEnum):
 
 
 class ReviewDecision(DomainModel):
-    """A person's decision on a possible duplicate, sent as a Temporal Update."""
+    """The `decide_review` Update's body before every decision went through `resolve_exception`
+    (domain.decisions.ExceptionResolution). Kept only so runs recorded with it replay."""
 
     action: ReviewAction
     reason: str = Field(min_length=3, max_length=500)
@@ -120,7 +117,7 @@ class OnboardingResult(DomainModel):
     exclusion_matches: list[ExclusionMatch] = Field(default_factory=list)
     tin_match: TinMatch | None = None
     duplicate_candidates: list[ScoredCandidate] = Field(default_factory=list)
-    review: ReviewDecision | None = None
+    review: DecisionRecord | None = Field(default=None, description="the duplicate review, when there was one")
     escalation_level: int = 0
     contract_links: list[ContractLink] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
@@ -216,11 +213,3 @@ class ErpSupplierState(DomainModel):
     erp_supplier_id: str
     status: str
     hold_reason: str | None = None
-
-
-class PublishEventInput(DomainModel):
-    event: BusinessEvent
-
-
-class PublishEventResult(DomainModel):
-    published: bool

@@ -28,6 +28,18 @@ class Item(LenientModel):
             raise ValueError(f"unit of measure {uom!r} is not defined for item {self.item_id}")
         return quantity * self.uoms[uom]
 
+    def converts(self, from_uom: str, to_uom: str) -> bool:
+        return from_uom in self.uoms and to_uom in self.uoms
+
+    def convert(self, quantity: Decimal, from_uom: str, to_uom: str) -> Decimal:
+        """The one unit conversion: 2 CS of an item with CS=10 and BX=1 is 20 BX. Raises
+        ValueError naming the unit the item master does not define."""
+        if from_uom == to_uom:
+            return quantity
+        if to_uom not in self.uoms:
+            raise ValueError(f"unit of measure {to_uom!r} is not defined for item {self.item_id}")
+        return self.to_base(quantity, from_uom) / Decimal(self.uoms[to_uom])
+
 
 class Location(LenientModel):
     location_id: str

@@ -8,9 +8,9 @@ from enum import StrEnum
 from pydantic import Field
 
 from domain.base import DomainModel
-from domain.events import VendorStatus, VendorStatusEvent
+from domain.events import VendorStatusEvent
+from domain.supplier import BLOCKS_PURCHASING, VendorStatus
 
-HOLD_STATUSES = {VendorStatus.SUSPENDED, VendorStatus.CREDENTIAL_EXPIRED}
 RELEASE_STATUSES = {VendorStatus.REINSTATED, VendorStatus.ACTIVE}
 
 
@@ -24,7 +24,7 @@ class ErpAction(StrEnum):
 
 
 def erp_action_for(status: VendorStatus) -> ErpAction:
-    return ErpAction.HOLD if status in HOLD_STATUSES else ErpAction.RELEASE
+    return ErpAction.HOLD if status in BLOCKS_PURCHASING else ErpAction.RELEASE
 
 
 def hold_reason(event: VendorStatusEvent) -> str:

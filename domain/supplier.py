@@ -68,6 +68,24 @@ class CredentialDocument(DomainModel):
     expires_on: date | None = None
 
 
+class VendorStatus(StrEnum):
+    """A supplier's standing in the vendor-management (credentialing) system, as its status
+    webhook reports it and as its supplier record shows it."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CREDENTIAL_EXPIRED = "credential_expired"
+    REINSTATED = "reinstated"
+    DENIED = "denied"
+
+
+# The one list of vendor statuses that stop purchasing: the status sync puts the ERP supplier and
+# its open POs on hold, and a new PO to the supplier is refused.
+BLOCKS_PURCHASING: frozenset[VendorStatus] = frozenset(
+    {VendorStatus.SUSPENDED, VendorStatus.CREDENTIAL_EXPIRED, VendorStatus.DENIED}
+)
+
+
 class CredentialingStatus(StrEnum):
     APPROVED = "approved"
     PENDING = "pending"

@@ -16,7 +16,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from domain.purchasing import Dispute, Invoice, normalise_invoice_number
+from domain.purchasing import Invoice, normalise_invoice_number
+from domain.system_records import Dispute
 from sandbox.db import DbSession, Documents, utc_now
 from sandbox.errors import SandboxError
 from sandbox.paging import Paging

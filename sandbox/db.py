@@ -26,7 +26,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from sandbox.errors import SandboxError
 
@@ -99,21 +99,49 @@ class SandboxDatabase:
         self.engine.dispose()
 
 
+IDLE_CONNECTIONS_KEPT = 10
+BUSY_TIMEOUT_SECONDS = 15
+
+
 def _create_engine(url: str) -> Engine:
+    """An engine whose connection checkout never waits.
+
+    Why: the routes are sync, so FastAPI runs each request on several hops of the shared thread
+    pool (40 threads): the session dependency, the route, the response validation, then the
+    dependency's exit, which commits and gives the connection back. A connection is held across
+    those hops, so a request holding one needs another free thread to return it. With a bounded
+    pool (SQLAlchemy's default QueuePool, 5 + 10) a burst of 60 reads filled every thread with
+    requests waiting for a connection while the 15 holders waited for a thread: nothing moved
+    until the 30 s checkout timeout, then 500s; /health (then a sync route, queued for a thread
+    too) stopped answering, and every wave of retries did it again.
+
+    So the pool keeps a few idle connections but opens more without limit: concurrency is
+    bounded by the thread pool and the request count, not by a second, smaller limit that can
+    deadlock with it. An SQLite connection is a file handle, cheap to open. SQLite itself
+    allows many readers and one writer: WAL lets readers run beside the writer, the busy
+    timeout makes a second writer (the webhook and acknowledgement workers beside a request)
+    wait its turn instead of failing, and the idempotency middleware serialises request writes.
+    """
     if not url.startswith("sqlite"):
         return create_engine(url)
     database = url.split("///", 1)[1] if "///" in url else ""
     if database in ("", ":memory:"):
-        # One shared connection, or each thread would see its own empty in-memory database.
-        engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
-    else:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        # One shared connection, or each thread would see its own empty in-memory database
+        # (for unit tests; a served sandbox uses a file).
+        return create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS},
+        poolclass=QueuePool,
+        pool_size=IDLE_CONNECTIONS_KEPT,
+        max_overflow=-1,  # no upper bound: a checkout never waits (see above)
+    )
 
-        @event.listens_for(engine, "connect")
-        def _use_wal(dbapi_connection: Any, _record: Any) -> None:
-            # Readers (and the webhook worker) do not wait for the writer in WAL mode.
-            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    @event.listens_for(engine, "connect")
+    def _use_wal(dbapi_connection: Any, _record: Any) -> None:
+        # Readers (and the webhook worker) do not wait for the writer in WAL mode.
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
     return engine
 

@@ -16,7 +16,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from domain.purchasing import ErpInvoiceDraft, ErpPoLineChange, MatchedLine, PurchaseOrder, ReceiptLine
+from domain.purchasing import PurchaseOrder, ReceiptLine
+from domain.system_records import ErpInvoiceDraft, ErpPoLineChange, MatchedLine
 from sandbox.db import DbSession, Documents, utc_now
 from sandbox.errors import SandboxError
 from sandbox.paging import Paging

@@ -2,18 +2,24 @@
 
 Details never echo request values (a tax id or bank number could be among them): validation
 errors name the field and the rule, not the input.
+
+A request refused before any route ran (unparsable or invalid body, no such route or method) is
+noted in its `RequestDisposition`, so the idempotency middleware does not keep that refusal under
+the request's Idempotency-Key: only a request the system actually processed claims its key.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 logger = logging.getLogger("sandbox")
 
@@ -30,6 +36,25 @@ _STATUS_CODES = {
     500: "internal_error",
     503: "unavailable",
 }
+
+
+@dataclass
+class RequestDisposition:
+    """Put in a request's ASGI scope by the idempotency middleware (a mutable object, so copies of
+    the scope made further in share it); the error handlers below record whether the request was
+    refused before its route ran."""
+
+    SCOPE_KEY: ClassVar[str] = "sandbox.request_disposition"
+    refused_before_route: bool = False
+
+    def attach(self, scope: Scope) -> None:
+        scope[self.SCOPE_KEY] = self
+
+    @classmethod
+    def note_refused_before_route(cls, scope: Scope) -> None:
+        disposition = scope.get(cls.SCOPE_KEY)
+        if isinstance(disposition, cls):
+            disposition.refused_before_route = True
 
 
 class SandboxError(Exception):
@@ -62,11 +87,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status, exc.code, exc.detail, exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        RequestDisposition.note_refused_before_route(request.scope)
         return error_response(422, "validation_error", describe_validation_errors(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Raised by routing and request parsing (404, 405, 400 ...); the sandbox's routes raise SandboxError.
+        RequestDisposition.note_refused_before_route(request.scope)
         code = _STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
         detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return error_response(exc.status_code, code, detail, exc.headers)

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from domain.purchasing import ReservationRequest
+from domain.reference import Item
+from domain.system_records import ReservationRequest
 from sandbox.db import DbSession, Documents, utc_now
 from sandbox.errors import SandboxError
 from sandbox.paging import Paging
@@ -42,11 +43,11 @@ def _key(location_id: str, item_id: str) -> str:
 def _convert(session: Session, item_id: str, quantity: Decimal, from_uom: str, to_uom: str) -> Decimal:
     if from_uom == to_uom:
         return quantity
-    item = Documents(session, "contracts").get("item", item_id) or {}
-    uoms = item.get("uoms") or {}
-    if from_uom not in uoms or to_uom not in uoms:
+    record = Documents(session, "contracts").get("item", item_id)
+    item = Item.model_validate(record) if record else None
+    if item is None or not item.converts(from_uom, to_uom):
         raise SandboxError(422, "uom_mismatch", f"uom: {from_uom} cannot be converted to {to_uom} for {item_id}")
-    return quantity * Decimal(uoms[from_uom]) / Decimal(uoms[to_uom])
+    return item.convert(quantity, from_uom, to_uom)
 
 
 def _adjust(session: Session, location_id: str, item_id: str, **deltas: Decimal) -> None:

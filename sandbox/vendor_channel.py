@@ -26,7 +26,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from domain.purchasing import VendorNotification
+from domain.system_records import VendorNotification
 from sandbox.db import DbSession, Documents, SandboxDatabase, utc_now
 from sandbox.paging import Paging
 from sandbox.system import SandboxSystem

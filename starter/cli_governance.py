@@ -1,120 +1,117 @@
-"""`supplybridge token issue` (a development bearer token) and `supplybridge audit verify|list`."""
+"""`supplybridge token issue|api-key` (local API credentials) and `supplybridge audit verify|list`
+(mounted by starter/cli.py)."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from runtime.settings import Settings
+from starter.cli_common import JsonOpt, settings_from
 from starter.output import ExitCode, console, print_error, print_json
 
-SettingsFactory = Callable[..., Settings]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 StateDirOpt = Annotated[Path | None, typer.Option("--state-dir", help="Where the store is (SQLite default).")]
 
 
-def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
-    token_app = typer.Typer(help="API credentials for local use.", no_args_is_help=True)
-    audit_app = typer.Typer(help="The audit trail: verify the hash chain, list entries.", no_args_is_help=True)
-    app.add_typer(token_app, name="token")
-    app.add_typer(audit_app, name="audit")
+token_app = typer.Typer(help="API credentials for local use.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail: verify the hash chain, list entries.", no_args_is_help=True)
 
-    @token_app.command("issue")
-    def token_issue(
-        ctx: typer.Context,
-        scopes: Annotated[str, typer.Option("--scopes", help="Comma- or space-separated, e.g. procurement:write")],
-        subject: Annotated[str, typer.Option("--subject", help="Who the token is for.")] = "dev",
-        teams: Annotated[str, typer.Option("--teams", help="Teams whose tasks it may decide (e.g. pricing).")] = "",
-        ttl_minutes: Annotated[int | None, typer.Option("--ttl-minutes", help="Lifetime [60].")] = None,
-        as_json: JsonOpt = False,
-    ) -> int:
-        """Issue a signed API token with SUPPLYBRIDGE_JWT_SECRET (development: the built-in key)."""
-        from starter.api.security import SCOPES, issue_token
 
-        settings = settings_from(ctx)
-        wanted = sorted({s for s in scopes.replace(",", " ").split() if s})
-        unknown = [s for s in wanted if s not in SCOPES]
-        if unknown or not wanted:
-            return print_error(
-                f"unknown scope(s): {', '.join(unknown) or '(none given)'}; known: {', '.join(SCOPES)}",
-                as_json,
-                code=ExitCode.BAD_INPUT,
-            )
-        team_list = sorted({t for t in teams.replace(",", " ").split() if t})
-        token, lifetime = issue_token(settings, subject, wanted, team_list, ttl_minutes)
-        if as_json:
-            print_json({"status": "ok", "access_token": token, "token_type": "Bearer", "expires_in": lifetime,
-                        "scope": " ".join(wanted), "teams": team_list})  # fmt: skip
-        else:
-            print(token)
-        return ExitCode.OK
+@token_app.command("issue")
+def token_issue(
+    ctx: typer.Context,
+    scopes: Annotated[str, typer.Option("--scopes", help="Comma- or space-separated, e.g. procurement:write")],
+    subject: Annotated[str, typer.Option("--subject", help="Who the token is for.")] = "dev",
+    teams: Annotated[str, typer.Option("--teams", help="Teams whose tasks it may decide (e.g. pricing).")] = "",
+    ttl_minutes: Annotated[int | None, typer.Option("--ttl-minutes", help="Lifetime [60].")] = None,
+    as_json: JsonOpt = False,
+) -> int:
+    """Issue a signed API token with SUPPLYBRIDGE_JWT_SECRET (development: the built-in key)."""
+    from starter.api.security import SCOPES, issue_token
 
-    @token_app.command("api-key")
-    def token_api_key(
-        subject: Annotated[str, typer.Option("--subject", help="The calling system, e.g. erp-bridge.")],
-        scopes: Annotated[str, typer.Option("--scopes", help="Comma- or space-separated.")],
-        teams: Annotated[str, typer.Option("--teams")] = "",
-        as_json: JsonOpt = False,
-    ) -> int:
-        """Make a new API key and print the SUPPLYBRIDGE_API_KEYS entry to configure (by its SHA-256)."""
-        from starter.api.security import sha256_hex
+    settings = settings_from(ctx)
+    wanted = sorted({s for s in scopes.replace(",", " ").split() if s})
+    unknown = [s for s in wanted if s not in SCOPES]
+    if unknown or not wanted:
+        return print_error(
+            f"unknown scope(s): {', '.join(unknown) or '(none given)'}; known: {', '.join(SCOPES)}",
+            as_json,
+            code=ExitCode.BAD_INPUT,
+        )
+    team_list = sorted({t for t in teams.replace(",", " ").split() if t})
+    token, lifetime = issue_token(settings, subject, wanted, team_list, ttl_minutes)
+    if as_json:
+        print_json({"status": "ok", "access_token": token, "token_type": "Bearer", "expires_in": lifetime,
+                    "scope": " ".join(wanted), "teams": team_list})  # fmt: skip
+    else:
+        print(token)
+    return ExitCode.OK
 
-        key = f"sbk_{secrets.token_urlsafe(32)}"
-        entry = {
-            "subject": subject,
-            "secret_sha256": sha256_hex(key),
-            "scopes": sorted({s for s in scopes.replace(",", " ").split() if s}),
-            "teams": sorted({t for t in teams.replace(",", " ").split() if t}),
-        }
-        if as_json:
-            print_json({"status": "ok", "api_key": key, "settings_entry": entry})
-        else:
-            console.print(f"API key (shown once): {key}")
-            console.print(f"add to SUPPLYBRIDGE_API_KEYS (a JSON list): {entry}", soft_wrap=True)
-        return ExitCode.OK
 
-    @audit_app.command("verify")
-    def audit_verify(ctx: typer.Context, state_dir: StateDirOpt = None, as_json: JsonOpt = False) -> int:
-        """Walk the hash chain; exit 1 and name the first broken entry if anything was altered."""
-        from store import Store
+@token_app.command("api-key")
+def token_api_key(
+    subject: Annotated[str, typer.Option("--subject", help="The calling system, e.g. erp-bridge.")],
+    scopes: Annotated[str, typer.Option("--scopes", help="Comma- or space-separated.")],
+    teams: Annotated[str, typer.Option("--teams")] = "",
+    as_json: JsonOpt = False,
+) -> int:
+    """Make a new API key and print the SUPPLYBRIDGE_API_KEYS entry to configure (by its SHA-256)."""
+    from starter.api.security import sha256_hex
 
-        settings = settings_from(ctx, state_dir=state_dir)
-        with Store(settings.resolved_store_url) as store:
-            report = store.audit.verify()
-        if as_json:
-            print_json({"status": "ok" if report.ok else "broken", **report.model_dump()})
-        elif report.ok:
-            console.print(f"audit trail intact: {report.entries} entries")
-        else:
-            console.print(f"[red]audit trail broken at entry {report.first_broken_seq}[/red]: {report.reason}")
-        return ExitCode.OK if report.ok else ExitCode.PLATFORM_ERROR
+    key = f"sbk_{secrets.token_urlsafe(32)}"
+    entry = {
+        "subject": subject,
+        "secret_sha256": sha256_hex(key),
+        "scopes": sorted({s for s in scopes.replace(",", " ").split() if s}),
+        "teams": sorted({t for t in teams.replace(",", " ").split() if t}),
+    }
+    if as_json:
+        print_json({"status": "ok", "api_key": key, "settings_entry": entry})
+    else:
+        console.print(f"API key (shown once): {key}")
+        console.print(f"add to SUPPLYBRIDGE_API_KEYS (a JSON list): {entry}", soft_wrap=True)
+    return ExitCode.OK
 
-    @audit_app.command("list")
-    def audit_list(
-        ctx: typer.Context,
-        state_dir: StateDirOpt = None,
-        record_id: Annotated[str | None, typer.Option("--record", help="e.g. PO-2026-000451")] = None,
-        actor: Annotated[str | None, typer.Option("--actor")] = None,
-        since: Annotated[datetime | None, typer.Option("--since")] = None,
-        limit: int = 50,
-        as_json: JsonOpt = False,
-    ) -> int:
-        """Audit entries, oldest first."""
-        from store import Store
 
-        settings = settings_from(ctx, state_dir=state_dir)
-        with Store(settings.resolved_store_url) as store:
-            entries = store.audit.query(record_id=record_id, actor=actor, since=since, limit=limit)
-        if as_json:
-            items: list[Any] = [e.model_dump(mode="json") for e in entries]
-            print_json({"status": "ok", "entries": items})
-        for e in entries if not as_json else []:
-            console.print(
-                f"{e.seq:6} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:40} {e.action:40} {e.record_id}", soft_wrap=True
-            )
-        return ExitCode.OK
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context, state_dir: StateDirOpt = None, as_json: JsonOpt = False) -> int:
+    """Walk the hash chain; exit 1 and name the first broken entry if anything was altered."""
+    from store import Store
+
+    settings = settings_from(ctx, state_dir=state_dir)
+    with Store(settings.resolved_store_url) as store:
+        report = store.audit.verify()
+    if as_json:
+        print_json({"status": "ok" if report.ok else "broken", **report.model_dump()})
+    elif report.ok:
+        console.print(f"audit trail intact: {report.entries} entries")
+    else:
+        console.print(f"[red]audit trail broken at entry {report.first_broken_seq}[/red]: {report.reason}")
+    return ExitCode.OK if report.ok else ExitCode.PLATFORM_ERROR
+
+
+@audit_app.command("list")
+def audit_list(
+    ctx: typer.Context,
+    state_dir: StateDirOpt = None,
+    record_id: Annotated[str | None, typer.Option("--record", help="e.g. PO-2026-000451")] = None,
+    actor: Annotated[str | None, typer.Option("--actor")] = None,
+    since: Annotated[datetime | None, typer.Option("--since")] = None,
+    limit: int = 50,
+    as_json: JsonOpt = False,
+) -> int:
+    """Audit entries, oldest first."""
+    from store import Store
+
+    settings = settings_from(ctx, state_dir=state_dir)
+    with Store(settings.resolved_store_url) as store:
+        entries = store.audit.query(record_id=record_id, actor=actor, since=since, limit=limit)
+    if as_json:
+        items: list[Any] = [e.model_dump(mode="json") for e in entries]
+        print_json({"status": "ok", "entries": items})
+    for e in entries if not as_json else []:
+        console.print(f"{e.seq:6} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:40} {e.action:40} {e.record_id}", soft_wrap=True)
+    return ExitCode.OK

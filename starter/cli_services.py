@@ -1,211 +1,179 @@
-"""The long-running commands (`up`, `worker`, `sandbox`, `api`) and the read-outs (`events`, `demo`)."""
+"""The long-running commands (`up`, `worker`, `sandbox`, `api`) and the read-outs (`events`,
+`demo`), registered on the root app by starter/cli.py. Heavy imports (the stack, the worker,
+the sandbox) happen inside the command that needs them, so `supplybridge status` stays quick."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from runtime.settings import Settings
-from starter.output import ExitCode, console, print_error, print_json
+from runtime.signals import stop_event_on_signals
+from starter.cli_common import JsonOpt, StateDirOpt, run_async, settings_from
+from starter.output import ExitCode, console, print_json
 
-SettingsFactory = Callable[..., Settings]
 TemporalPortOpt = Annotated[int, typer.Option(help="Temporal frontend (gRPC) port.")]
 UiPortOpt = Annotated[int | None, typer.Option(help="Temporal UI port [8233].")]
 SandboxPortOpt = Annotated[int | None, typer.Option(help="Sandbox systems port [8300].")]
 ApiPortOpt = Annotated[int | None, typer.Option(help="API port [8000].")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
-StateDirOpt = Annotated[
-    Path | None, typer.Option("--state-dir", help="Where Temporal, the store and the sandbox keep data.")
-]
+DemoStateDirOpt = Annotated[Path, typer.Option(help="Fresh state for the demo (wiped first).")]
 
 
-def stop_event_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
+def stack_settings(
+    ctx: typer.Context,
+    state_dir: Path | None,
+    temporal_port: int,
+    ui_port: int | None,
+    sandbox_port: int | None,
+    api_port: int | None,
+) -> Settings:
+    """Settings of an embedded stack (`up`, `demo`): everything on 127.0.0.1."""
+    return settings_from(
+        ctx,
+        state_dir=state_dir,
+        temporal_address=f"127.0.0.1:{temporal_port}",
+        temporal_ui_port=ui_port,
+        sandbox_port=sandbox_port,
+        api_port=api_port,
+    )
 
 
-def register(app: typer.Typer, settings_from: SettingsFactory) -> None:
-    def stack_settings(
-        ctx: typer.Context,
-        state_dir: Path | None,
-        temporal_port: int,
-        ui_port: int | None,
-        sandbox_port: int | None,
-        api_port: int | None,
-    ) -> Settings:
-        """Settings of an embedded stack (`up`, `demo`): everything on 127.0.0.1."""
-        return settings_from(
-            ctx,
-            state_dir=state_dir,
-            temporal_address=f"127.0.0.1:{temporal_port}",
-            temporal_ui_port=ui_port,
-            sandbox_port=sandbox_port,
-            api_port=api_port,
-        )
+def up(
+    ctx: typer.Context,
+    state_dir: StateDirOpt = None,
+    temporal_port: TemporalPortOpt = 7233,
+    ui_port: UiPortOpt = None,
+    sandbox_port: SandboxPortOpt = None,
+    api_port: ApiPortOpt = None,
+    reset_sandbox: Annotated[bool, typer.Option(help="Reseed the sandbox systems from the seed files.")] = False,
+    as_json: JsonOpt = False,
+) -> int:
+    """Start the embedded stack: Temporal dev server + UI, sandbox systems, API and worker. Ctrl-C stops it."""
+    from starter.stack import EmbeddedStack
 
-    @app.command()
-    def up(
-        ctx: typer.Context,
-        state_dir: StateDirOpt = None,
-        temporal_port: TemporalPortOpt = 7233,
-        ui_port: UiPortOpt = None,
-        sandbox_port: SandboxPortOpt = None,
-        api_port: ApiPortOpt = None,
-        reset_sandbox: Annotated[bool, typer.Option(help="Reseed the sandbox systems from the seed files.")] = False,
-        as_json: JsonOpt = False,
-    ) -> int:
-        """Start the embedded stack: Temporal dev server + UI, sandbox systems, API and worker. Ctrl-C stops it."""
-        from starter.stack import EmbeddedStack
+    settings = stack_settings(ctx, state_dir, temporal_port, ui_port, sandbox_port, api_port)
 
-        settings = stack_settings(ctx, state_dir, temporal_port, ui_port, sandbox_port, api_port)
-
-        async def main() -> int:
-            stop = stop_event_on_signals()
-            async with EmbeddedStack(settings, reset_sandbox=reset_sandbox) as stack:
-                e = stack.endpoints
-                if as_json:
-                    print_json({"status": "ready", **e.__dict__})
-                else:
-                    console.print(
-                        f"SupplyBridge ready: Temporal {e.temporal} (UI {e.ui}), sandbox {e.sandbox}, "
-                        f"API {e.api}, worker on task queue '{e.task_queue}', state in {e.state_dir}",
-                        soft_wrap=True,
-                    )
-                worker = asyncio.create_task(stack.wait_for_worker())
-                stopper = asyncio.create_task(stop.wait())
-                done, _ = await asyncio.wait({worker, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                stopper.cancel()
-                if worker in done and worker.exception():
-                    raise worker.exception()  # type: ignore[misc]
-            return ExitCode.OK
-
-        return _run(main, as_json)
-
-    @app.command()
-    def worker(ctx: typer.Context, state_dir: StateDirOpt = None, as_json: JsonOpt = False) -> int:
-        """Run a worker against the configured Temporal (SUPPLYBRIDGE_* settings)."""
-        from runtime.telemetry import configure_telemetry
-        from runtime.temporal_client import connect
-        from worker import run_worker
-
-        settings = settings_from(ctx, state_dir=state_dir)
-
-        async def main() -> int:
-            configure_telemetry(settings, "supplybridge-worker")
-            stop = stop_event_on_signals()
-            client = await connect(settings)
+    async def main() -> int:
+        stop = stop_event_on_signals()
+        async with EmbeddedStack(settings, reset_sandbox=reset_sandbox) as stack:
+            e = stack.endpoints
             _announce(
                 as_json,
-                f"worker polling task queue '{settings.task_queue}' on {settings.temporal_address}",
-                task_queue=settings.task_queue,
-                temporal=settings.temporal_address,
+                f"SupplyBridge ready: Temporal {e.temporal} (UI {e.ui}), sandbox {e.sandbox}, "
+                f"API {e.api}, worker on task queue '{e.task_queue}', state in {e.state_dir}",
+                **e.__dict__,
             )
-            await run_worker(settings, client, stop)
-            return ExitCode.OK
+            worker = asyncio.create_task(stack.wait_for_worker())
+            stopper = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({worker, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            if worker in done and worker.exception():
+                raise worker.exception()  # type: ignore[misc]
+        return ExitCode.OK
 
-        return _run(main, as_json)
+    return run_async(main, as_json)
 
-    @app.command()
-    def sandbox(
-        ctx: typer.Context,
-        state_dir: StateDirOpt = None,
-        port: Annotated[int | None, typer.Option(help="Port [8300].")] = None,
-        reset: Annotated[bool, typer.Option(help="Reseed from the seed files.")] = False,
-        as_json: JsonOpt = False,
-    ) -> int:
-        """Serve the sandbox external systems (/erp, /vendor-management, /contracts, /screening) on one port."""
-        from sandbox.server import SandboxConfig, create_app
 
-        settings = settings_from(ctx, state_dir=state_dir, sandbox_port=port)
-        settings.state_dir.mkdir(parents=True, exist_ok=True)
-        config = SandboxConfig(
-            database_url=f"sqlite:///{(settings.state_dir / 'sandbox.sqlite').resolve()}",
-            token=settings.sandbox_token.get_secret_value(),
-            webhook_url=settings.resolved_vendor_webhook_url,
-            ack_webhook_url=settings.resolved_vendor_channel_webhook_url,
-            erp_webhook_url=settings.resolved_erp_webhook_url,
-            webhook_secret=settings.webhook_secret.get_secret_value(),
-            reset=reset,
+def worker(ctx: typer.Context, state_dir: StateDirOpt = None, as_json: JsonOpt = False) -> int:
+    """Run a worker against the configured Temporal (SUPPLYBRIDGE_* settings)."""
+    from runtime.telemetry import configure_telemetry
+    from runtime.temporal_client import connect
+    from worker import run_worker
+
+    settings = settings_from(ctx, state_dir=state_dir)
+
+    async def main() -> int:
+        configure_telemetry(settings, "supplybridge-worker")
+        stop = stop_event_on_signals()
+        client = await connect(settings)
+        _announce(
+            as_json,
+            f"worker polling task queue '{settings.task_queue}' on {settings.temporal_address}",
+            task_queue=settings.task_queue,
+            temporal=settings.temporal_address,
         )
-        return _serve_until_stopped(create_app(config), settings, settings.sandbox_port, "sandbox", as_json)
-
-    @app.command()
-    def api(
-        ctx: typer.Context,
-        port: Annotated[int | None, typer.Option(help="Port [8000].")] = None,
-        as_json: JsonOpt = False,
-    ) -> int:
-        """Serve the platform API."""
-        from starter.api.app import create_app
-
-        settings = settings_from(ctx, api_port=port)
-        return _serve_until_stopped(create_app(settings), settings, settings.api_port, "API", as_json)
-
-    @app.command()
-    def events(
-        ctx: typer.Context,
-        state_dir: StateDirOpt = None,
-        type_: Annotated[str | None, typer.Option("--type", help="e.g. supplier.onboarded")] = None,
-        subject: Annotated[str | None, typer.Option(help="e.g. VM-200417")] = None,
-        limit: int = 50,
-        as_json: JsonOpt = False,
-    ) -> int:
-        """List the business events the platform published (newest first)."""
-        from store import Store
-
-        settings = settings_from(ctx, state_dir=state_dir)
-        store = Store(settings.resolved_store_url)
-        try:
-            found = store.list_events(type=type_, subject=subject, limit=limit)
-        finally:
-            store.close()
-        if as_json:
-            print_json({"status": "ok", "events": [e.model_dump(mode="json") for e in found]})
-        else:
-            for e in found:
-                console.print(f"{e.occurred_at:%Y-%m-%d %H:%M:%S} {e.type:32} {e.subject:14} {e.workflow_id or ''}")
+        await run_worker(settings, client, stop)
         return ExitCode.OK
 
-    @app.command()
-    def demo(
-        ctx: typer.Context,
-        state_dir: Annotated[Path, typer.Option(help="Fresh state for the demo (wiped first).")] = Path(
-            ".supplybridge/demo"
-        ),
-        keep_running: Annotated[bool, typer.Option(help="Keep the stack up afterwards to browse the runs.")] = False,
-        temporal_port: TemporalPortOpt = 7233,
-        ui_port: UiPortOpt = None,
-        sandbox_port: SandboxPortOpt = None,
-        api_port: ApiPortOpt = None,
-        as_json: JsonOpt = False,
-    ) -> int:
-        """Start the embedded stack, run the example scenarios, print each outcome and its Temporal UI link."""
-        from starter.demo import run_demo
-
-        settings = stack_settings(ctx, state_dir, temporal_port, ui_port, sandbox_port, api_port)
-        return _run(lambda: run_demo(settings, keep_running=keep_running, as_json=as_json), as_json)
+    return run_async(main, as_json)
 
 
-def _run(main: Callable[[], Any], as_json: bool) -> int:
-    from runtime.temporal_client import TemporalUnavailable
+def sandbox(
+    ctx: typer.Context,
+    state_dir: StateDirOpt = None,
+    port: Annotated[int | None, typer.Option(help="Port [8300].")] = None,
+    reset: Annotated[bool, typer.Option(help="Reseed from the seed files.")] = False,
+    as_json: JsonOpt = False,
+) -> int:
+    """Serve the sandbox external systems (/erp, /vendor-management, /contracts, /screening) on one port."""
+    from sandbox.server import create_app
+    from starter.stack import sandbox_config
 
+    settings = settings_from(ctx, state_dir=state_dir, sandbox_port=port)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(sandbox_config(settings, reset=reset))
+    return _serve_until_stopped(app, settings, settings.sandbox_port, "sandbox", as_json)
+
+
+def api(
+    ctx: typer.Context,
+    port: Annotated[int | None, typer.Option(help="Port [8000].")] = None,
+    as_json: JsonOpt = False,
+) -> int:
+    """Serve the platform API."""
+    from starter.api.app import create_app
+
+    settings = settings_from(ctx, api_port=port)
+    return _serve_until_stopped(create_app(settings), settings, settings.api_port, "API", as_json)
+
+
+def events(
+    ctx: typer.Context,
+    state_dir: StateDirOpt = None,
+    type_: Annotated[str | None, typer.Option("--type", help="e.g. supplier.onboarded")] = None,
+    subject: Annotated[str | None, typer.Option(help="e.g. VM-200417")] = None,
+    limit: int = 50,
+    as_json: JsonOpt = False,
+) -> int:
+    """List the business events the platform published (newest first)."""
+    from store import Store
+
+    settings = settings_from(ctx, state_dir=state_dir)
+    store = Store(settings.resolved_store_url)
     try:
-        return int(asyncio.run(main()))
-    except TemporalUnavailable as error:
-        return print_error(str(error), as_json, code=ExitCode.PLATFORM_ERROR)
-    except (RuntimeError, TimeoutError, OSError) as error:
-        return print_error(str(error), as_json, code=ExitCode.PLATFORM_ERROR)
-    except KeyboardInterrupt:
-        return ExitCode.OK
+        found = store.list_events(type=type_, subject=subject, limit=limit)
+    finally:
+        store.close()
+    if as_json:
+        print_json({"status": "ok", "events": [e.model_dump(mode="json") for e in found]})
+    else:
+        for e in found:
+            console.print(f"{e.occurred_at:%Y-%m-%d %H:%M:%S} {e.type:32} {e.subject:14} {e.workflow_id or ''}")
+    return ExitCode.OK
+
+
+def demo(
+    ctx: typer.Context,
+    state_dir: DemoStateDirOpt = Path(".supplybridge/demo"),
+    keep_running: Annotated[bool, typer.Option(help="Keep the stack up afterwards to browse the runs.")] = False,
+    temporal_port: TemporalPortOpt = 7233,
+    ui_port: UiPortOpt = None,
+    sandbox_port: SandboxPortOpt = None,
+    api_port: ApiPortOpt = None,
+    as_json: JsonOpt = False,
+) -> int:
+    """Start the embedded stack, run the example scenarios, print each outcome and its Temporal UI link."""
+    from starter.demo import run_demo
+
+    settings = stack_settings(ctx, state_dir, temporal_port, ui_port, sandbox_port, api_port)
+    return run_async(lambda: run_demo(settings, keep_running=keep_running, as_json=as_json), as_json)
+
+
+COMMANDS = (up, worker, sandbox, api, events, demo)
 
 
 def _announce(as_json: bool, text: str, **fields: Any) -> None:
@@ -233,4 +201,4 @@ def _serve_until_stopped(asgi_app: Any, settings: Settings, port: int, name: str
         stopper.cancel()
         return ExitCode.OK
 
-    return _run(main, as_json)
+    return run_async(main, as_json)

@@ -10,17 +10,23 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 from rich.table import Table
 
-from domain.onboarding import ReviewAction, ReviewDecision
-from domain.procurement import ExceptionAction, ExceptionResolution, ReceiptRequest
+from domain.decisions import ExceptionAction, ExceptionResolution, OpenException
+from domain.invoice_models import InvoiceResult, InvoiceStatus
+from domain.onboarding import OnboardingOutcome, OnboardingResult
+from domain.po_models import PoLineProgress, PoResult, PoStatus, ReceiptRequest
 from domain.purchasing import Invoice, PurchaseOrder
+from domain.status_sync import status_sync_workflow_id
 from domain.supplier import SupplierOnboardingRequest
 from runtime.settings import Settings
+from runtime.signals import stop_event_on_signals
 from starter import operations as ops
 from starter.output import ExitCode, console, print_json
 from starter.stack import EmbeddedStack
@@ -55,44 +61,40 @@ class Row:
     url: str
 
 
-def _detail(view: ops.RunView) -> str:
-    result = view.result or {}
-    if view.outcome == "rejected":
-        reasons = "; ".join(f"{r['field']}: {r['reason']}" for r in result.get("reasons", []))
-        return f"{result.get('rejection_kind')}: {reasons}"
-    if result.get("erp_supplier_id"):
-        review = result.get("review") or {}
-        extra = f" (review: {review['action']}d)" if review else ""
-        return f"ERP supplier {result['erp_supplier_id']}{extra}"
+def _detail(view: ops.RunView, result: OnboardingResult | None) -> str:
+    if result is not None and result.outcome is OnboardingOutcome.REJECTED:
+        return f"{result.rejection_kind}: {'; '.join(str(reason) for reason in result.reasons)}"
+    if result is not None and result.erp_supplier_id:
+        extra = f" (review: {result.review.resolution.action}d)" if result.review else ""
+        return f"ERP supplier {result.erp_supplier_id}{extra}"
     return view.error or view.stage or ""
 
 
-async def _onboard(stack: EmbeddedStack, scenario: Scenario, examples: Path) -> Row:
+async def _onboard(stack: EmbeddedStack, scenario: Scenario, examples: Path) -> tuple[Row, OnboardingResult | None]:
     settings, client = stack.settings, stack.client
     assert client is not None
     request = SupplierOnboardingRequest.model_validate_json((examples / "suppliers" / scenario.file).read_text())
     handle = await ops.start_onboarding(client, settings, request)
     view = await ops.wait_until_settled(client, settings, handle.id, 60)
     if scenario.approve and view.stage == "awaiting_review":
-        await ops.decide_review(
-            client,
-            handle.id,
-            ReviewDecision(action=ReviewAction.APPROVE, reason="demo: different company", decided_by="demo"),
+        decision = ExceptionResolution(
+            action=ExceptionAction.APPROVE, reason="demo: different company", resolved_by="demo"
         )
+        await ops.resolve_exception(client, handle.id, decision)
         view = await ops.wait_until_settled(client, settings, handle.id, 60)
-    result = view.result or {}
+    result = view.answer(OnboardingResult)
     ok = view.outcome == scenario.expect_outcome and (
         scenario.expect_detail is None
-        or scenario.expect_detail in (result.get("rejection_kind"), result.get("erp_supplier_id"))
+        or (result is not None and scenario.expect_detail in (result.rejection_kind, result.erp_supplier_id))
     )
-    return Row(scenario.file, handle.id, view.outcome or view.status, _detail(view), ok, view.ui_url or "")
+    row = Row(scenario.file, handle.id, view.outcome or view.status, _detail(view, result), ok, view.ui_url or "")
+    return row, result
 
 
 async def _suspend_and_watch(stack: EmbeddedStack, vendor_id: str, erp_id: str) -> Row:
     """Suspend in the vendor system; the webhook -> status-sync workflow -> ERP hold."""
     s = stack.settings
-    headers = {"Authorization": f"Bearer {s.sandbox_token.get_secret_value()}"}
-    async with httpx.AsyncClient(base_url=s.resolved_sandbox_url, headers=headers, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=s.resolved_sandbox_url, headers=_headers(s), timeout=10) as http:
         started = time.monotonic()
         await http.post(
             f"/vendor-management/suppliers/{vendor_id}/status",
@@ -105,7 +107,7 @@ async def _suspend_and_watch(stack: EmbeddedStack, vendor_id: str, erp_id: str) 
                 break
             await asyncio.sleep(0.2)
         took = time.monotonic() - started
-    workflow_id = f"supplier-status-{vendor_id}"
+    workflow_id = status_sync_workflow_id(vendor_id)
     return Row(
         f"{vendor_id} suspended in vendor management",
         workflow_id,
@@ -120,7 +122,9 @@ def _headers(settings: Settings) -> dict[str, str]:
     return {"Authorization": f"Bearer {settings.sandbox_token.get_secret_value()}"}
 
 
-async def _until(view_of, done, timeout: float = 15.0):
+async def _until(
+    view_of: Callable[[], Awaitable[ops.RunView]], done: Callable[[ops.RunView], bool], timeout: float = 15.0
+) -> ops.RunView:
     """Poll `view_of()` until `done(view)` or the deadline; the last view either way."""
     deadline = time.monotonic() + timeout
     view = await view_of()
@@ -130,15 +134,41 @@ async def _until(view_of, done, timeout: float = 15.0):
     return view
 
 
+def _po_lines(view: ops.RunView) -> list[PoLineProgress]:
+    answer = view.answer(PoStatus) or view.answer(PoResult)
+    return answer.lines if answer is not None else []
+
+
+def _open_exception(view: ops.RunView) -> OpenException | None:
+    answer = view.answer(PoStatus) or view.answer(InvoiceStatus)
+    return answer.open_exception if answer is not None else None
+
+
+def _held(view: ops.RunView, team: str) -> tuple[bool, OpenException | None]:
+    """Is the PO waiting for `team`'s approval? And the exception it waits on."""
+    exception = _open_exception(view)
+    return view.stage == "awaiting_approval" and exception is not None and exception.team == team, exception
+
+
+def _invoice_detail(view: ops.RunView, team: str | None, kinds: list[str]) -> str:
+    exception = _open_exception(view)
+    result = view.answer(InvoiceResult)
+    if team:
+        return f"{', '.join(kinds)} exception for team {team}: {exception.summary if exception else None}"
+    if view.outcome == "approved":
+        return f"approved for payment: {result.approved_amount if result else None}"
+    return f"duplicate of {result.duplicate_of if result else None}: never paid twice"
+
+
 async def _procurement(stack: EmbeddedStack, examples: Path) -> list[Row]:
     settings, client = stack.settings, stack.client
     assert client is not None
     rows: list[Row] = []
 
-    def row(name: str, view: ops.RunView, ok: bool, detail: str) -> Row:
-        found = Row(name, view.workflow_id, view.outcome or view.stage or view.status, detail, ok, view.ui_url or "")
-        rows.append(found)
-        return found
+    def row(name: str, view: ops.RunView, ok: bool, detail: str) -> None:
+        rows.append(
+            Row(name, view.workflow_id, view.outcome or view.stage or view.status, detail, ok, view.ui_url or "")
+        )
 
     def po(name: str) -> PurchaseOrder:
         return PurchaseOrder.model_validate_json((examples / "purchase-orders" / name).read_text())
@@ -146,41 +176,32 @@ async def _procurement(stack: EmbeddedStack, examples: Path) -> list[Row]:
     def invoice(name: str) -> Invoice:
         return Invoice.model_validate_json((examples / "invoices" / name).read_text())
 
-    def describe(workflow_id: str):
+    def describe(workflow_id: str) -> Callable[[], Awaitable[ops.RunView]]:
         return lambda: ops.describe_run(client, settings, workflow_id)
 
     # PO-2026-000451: released, acknowledged by the vendor channel, then received in full.
     gowns = await ops.start_purchase_order(client, settings, po("po-northgate-gowns.json"), submitted_by="demo")
     view = await _until(describe(gowns.id), lambda v: v.stage == "open")
     for line, quantity in ((1, "20"), (2, "10")):
-        await ops.record_receipt(client, "PO-2026-000451", ReceiptRequest(line=line, quantity=quantity))
+        await ops.record_receipt(client, "PO-2026-000451", ReceiptRequest(line=line, quantity=Decimal(quantity)))
     view = await ops.describe_run(client, settings, gowns.id)
-    lines = (view.result or {}).get("lines", [])
     row(
         "po-northgate-gowns.json",
         view,
-        view.stage == "open" and [ln["received"] for ln in lines] == ["20", "10"],
+        view.stage == "open" and [ln.received for ln in _po_lines(view)] == [Decimal(20), Decimal(10)],
         "created in the ERP, reserved at LOC-OR-02, vendor notified and acknowledged; 20 CS + 10 BX received",
     )
-    # Off-contract price: held for pricing approval.
+    # Off-contract price: held for pricing approval; an expired contract: held for contracting.
     held = await ops.start_purchase_order(client, settings, po("po-off-contract-price.json"), submitted_by="demo")
     view = await ops.wait_until_settled(client, settings, held.id, 30)
-    exception = (view.result or {}).get("open_exception") or {}
-    row(
-        "po-off-contract-price.json",
-        view,
-        view.stage == "awaiting_approval" and exception.get("team") == "pricing",
-        f"held for {exception.get('kind')} by team {exception.get('team')}: {exception.get('summary')}",
-    )
+    ok, exception = _held(view, "pricing")
+    what = f"{exception.kind} by team {exception.team}: {exception.summary}" if exception else "no open exception"
+    row("po-off-contract-price.json", view, ok, f"held for {what}")
     expired = await ops.start_purchase_order(client, settings, po("po-expired-contract.json"), submitted_by="demo")
     view = await ops.wait_until_settled(client, settings, expired.id, 30)
-    exception = (view.result or {}).get("open_exception") or {}
-    row(
-        "po-expired-contract.json",
-        view,
-        view.stage == "awaiting_approval" and exception.get("team") == "contracting",
-        f"not released; {exception.get('kind')} for team {exception.get('team')}: {exception.get('summary')}",
-    )
+    ok, exception = _held(view, "contracting")
+    what = f"{exception.kind} for team {exception.team}: {exception.summary}" if exception else "no open exception"
+    row("po-expired-contract.json", view, ok, f"not released; {what}")
 
     # Invoices against PO-2026-000451 (exceptions first, so each shows its own discrepancy).
     expected = {
@@ -192,22 +213,15 @@ async def _procurement(stack: EmbeddedStack, examples: Path) -> list[Row]:
     for name, (state, team, kind) in expected.items():
         handle = await ops.start_invoice(client, settings, invoice(name), submitted_by="demo")
         view = await ops.wait_until_settled(client, settings, handle.id, 30)
-        result = view.result or {}
-        exception = result.get("open_exception") or {}
-        kinds = [d["kind"] for d in exception.get("discrepancies") or result.get("discrepancies") or []]
+        exception, result = _open_exception(view), view.answer(InvoiceResult)
+        found = exception.discrepancies if exception else result.discrepancies if result else []
+        kinds = [d.kind.value for d in found]
         ok = (
             (view.outcome or view.stage) == state
-            and exception.get("team") == team
+            and (exception.team if exception else None) == team
             and (kind is None or kinds == [kind])
         )
-        detail = (
-            f"{', '.join(kinds)} exception for team {team}: {exception.get('summary')}"
-            if team
-            else f"approved for payment: {result.get('approved_amount')}"
-            if view.outcome == "approved"
-            else f"duplicate of {result.get('duplicate_of')}: never paid twice"
-        )
-        row(name, view, ok, detail)
+        row(name, view, ok, _invoice_detail(view, team, kinds))
     view = await _until(describe(gowns.id), lambda v: v.outcome == "closed")
     row(
         "PO-2026-000451 after inv-clean",
@@ -232,26 +246,25 @@ async def _procurement(stack: EmbeddedStack, examples: Path) -> list[Row]:
         held.id,
         ExceptionResolution(action=ExceptionAction.APPROVE, reason="spot buy approved", resolved_by="demo"),
     )
-    view = await _until(
-        describe(held.id), lambda v: any(ln.get("ack_status") for ln in (v.result or {}).get("lines", []))
-    )
-    line = ((view.result or {}).get("lines") or [{}])[0]
+    view = await _until(describe(held.id), lambda v: any(ln.ack_status for ln in _po_lines(v)))
+    first = next(iter(_po_lines(view)), None)
+    ack, later = (first.ack_status, first.backordered) if first else (None, None)
     row(
         "resolve: approve PO-2026-000452",
         view,
-        line.get("ack_status") == "backordered",
-        f"released; SUP-0001 acknowledged {line.get('ack_status')} ({line.get('backordered')} CS later)",
+        ack == "backordered",
+        f"released; SUP-0001 acknowledged {ack} ({later} CS later)",
     )
     # SUP-0001 suspended in vendor management: its open PO goes on hold.
     async with httpx.AsyncClient(base_url=settings.resolved_sandbox_url, headers=_headers(settings)) as http:
         await http.post("/vendor-management/suppliers/SUP-0001/status", json={"status": "suspended", "reason": "demo"})
-    view = await _until(describe(held.id), lambda v: (v.result or {}).get("on_hold"))
-    row(
-        "SUP-0001 suspended",
-        view,
-        bool((view.result or {}).get("on_hold")),
-        "PO-2026-000452 on hold in the ERP and its workflow",
-    )
+
+    def on_hold(v: ops.RunView) -> bool:
+        status = v.answer(PoStatus)
+        return status is not None and status.on_hold
+
+    view = await _until(describe(held.id), on_hold)
+    row("SUP-0001 suspended", view, on_hold(view), "PO-2026-000452 on hold in the ERP and its workflow")
     return rows
 
 
@@ -259,17 +272,15 @@ async def run_demo(settings: Settings, *, keep_running: bool, as_json: bool, exa
     if settings.state_dir.exists():
         shutil.rmtree(settings.state_dir)
     async with EmbeddedStack(settings, reset_sandbox=True) as stack:
-        rows = [await _onboard(stack, scenario, examples) for scenario in SUPPLIER_SCENARIOS]
-        new_supplier = next((r for r in rows if r.name == "new-supplier.json" and r.ok), None)
-        if new_supplier is not None:
-            erp_id = new_supplier.detail.split()[2]
-            rows.append(await _suspend_and_watch(stack, "VM-200417", erp_id))
+        onboarded = [await _onboard(stack, scenario, examples) for scenario in SUPPLIER_SCENARIOS]
+        rows = [row for row, _ in onboarded]
+        new_supplier = next((result for row, result in onboarded if row.name == "new-supplier.json" and row.ok), None)
+        if new_supplier is not None and new_supplier.erp_supplier_id:
+            rows.append(await _suspend_and_watch(stack, new_supplier.vendor_id, new_supplier.erp_supplier_id))
         rows.extend(await _procurement(stack, examples))
         _report(rows, settings, as_json)
         if keep_running:
             console.print("The stack stays up; press Ctrl-C to stop it.")
-            from starter.cli_services import stop_event_on_signals
-
             await stop_event_on_signals().wait()
     if not as_json:
         console.print(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from pathlib import Path
 
 from temporalio.client import Client
 
@@ -21,6 +20,20 @@ from sandbox.server import SandboxConfig, create_app
 from starter.api.app import create_app as create_api
 from worker import run_worker
 from workflows.search_attributes import REGISTRATION
+
+
+def sandbox_config(settings: Settings, *, reset: bool = False) -> SandboxConfig:
+    """The sandbox systems as these settings run them (`up`, `demo`, `supplybridge sandbox`): their
+    database in the state dir, and their webhooks pointed at our API."""
+    return SandboxConfig(
+        database_url=f"sqlite:///{(settings.state_dir / 'sandbox.sqlite').resolve()}",
+        token=settings.sandbox_token.get_secret_value(),
+        webhook_url=settings.resolved_vendor_webhook_url,
+        ack_webhook_url=settings.resolved_vendor_channel_webhook_url,
+        erp_webhook_url=settings.resolved_erp_webhook_url,
+        webhook_secret=settings.webhook_secret.get_secret_value(),
+        reset=reset,
+    )
 
 
 @dataclass
@@ -94,17 +107,7 @@ class EmbeddedStack:
             search_attributes=dict(REGISTRATION),
             codec_endpoint=f"{s.api_url}/codec",
         )
-        sandbox_app = create_app(
-            SandboxConfig(
-                database_url=f"sqlite:///{(s.state_dir / 'sandbox.sqlite').resolve()}",
-                token=s.sandbox_token.get_secret_value(),
-                webhook_url=s.resolved_vendor_webhook_url,
-                ack_webhook_url=s.resolved_vendor_channel_webhook_url,
-                erp_webhook_url=s.resolved_erp_webhook_url,
-                webhook_secret=s.webhook_secret.get_secret_value(),
-                reset=self.reset_sandbox,
-            )
-        )
+        sandbox_app = create_app(sandbox_config(s, reset=self.reset_sandbox))
         await asyncio.gather(self._devserver.start(), self._serve(sandbox_app, s.sandbox_port))
         self.client = await connect(s)
         await self._serve(create_api(s, client=self.client), s.api_port)
@@ -136,7 +139,3 @@ class EmbeddedStack:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
-
-
-def default_state_dir() -> Path:
-    return Path(".supplybridge")

@@ -2,17 +2,22 @@
 
 Appending reads the chain's head and inserts the next entry in one transaction; `prev_hash` is
 unique, so when two writers race for the same head one of them fails and retries on the new
-head: the chain never forks, on SQLite or PostgreSQL.
+head: the chain never forks, on SQLite or PostgreSQL. On PostgreSQL appenders first take a
+transaction-scoped advisory lock, so they queue instead of racing (under load, retrying on
+conflicts alone starved some writers); SQLite serialises writers by itself. A conflict that still
+happens is retried after a short random backoff.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +25,7 @@ from domain.audit import GENESIS, AuditEntry, AuditRecord, ChainReport, entry_ha
 from store.models import AuditEntryRow, utcnow
 
 APPEND_ATTEMPTS = 20
+APPEND_LOCK = 0x5B_A0D17  # the advisory lock key appenders queue on (PostgreSQL)
 VERIFY_BATCH = 1000
 
 
@@ -28,17 +34,19 @@ class AuditTrail:
         self._sessions = sessions
 
     def append(self, record: AuditRecord) -> AuditEntry:
-        for _ in range(APPEND_ATTEMPTS):
+        for attempt in range(APPEND_ATTEMPTS):
             try:
                 with self._sessions.begin() as session:
                     return self.add_in(session, record)
-            except IntegrityError:
-                continue  # another writer took this head: read the new one
+            except IntegrityError:  # another writer took this head: read the new one
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
         raise RuntimeError("the audit trail is too busy: could not append after repeated conflicts")
 
     def add_in(self, session: Session, record: AuditRecord) -> AuditEntry:
         """Add the next entry inside the caller's transaction (IntegrityError when the head moved)."""
         details: dict[str, Any] = json.loads(json.dumps(mask_sensitive(record.details), default=str))
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
         head = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(1)).first()
         fields: dict[str, Any] = {
             "seq": head.seq + 1 if head is not None else 1,

@@ -23,23 +23,19 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.matching import (
+    from activities.invoicing import InvoiceActivities
+    from domain.decisions import (
         AP_TEAM,
-        CONTRACTING_TEAM,
-        DiscrepancyKind,
-        MatchResult,
-        PoLineFacts,
-        team_for,
-        three_way_match,
-    )
-    from domain.procurement import (
-        ApplyResolutionInput,
         DecisionKind,
         DecisionRecord,
-        EvidenceInput,
         ExceptionAction,
-        ExceptionEvidence,
         ExceptionResolution,
+        OpenException,
+        team_for,
+    )
+    from domain.invoice_models import (
+        ApplyResolutionInput,
+        EvidenceInput,
         InvoiceInput,
         InvoiceOutcome,
         InvoiceResult,
@@ -47,16 +43,19 @@ with workflow.unsafe.imports_passed_through():
         InvoiceStatus,
         MatchFacts,
         MatchFactsInput,
-        OpenException,
-        PoInvoiceNotice,
         PostedInvoice,
         PostInvoiceInput,
-        contract_price,
     )
-    from domain.purchasing import Dispute, normalise_invoice_number, purchase_order_workflow_id
-    from workflows import search_attributes as sa
-    from workflows.common import call_local, publish, root_cause
-    from workflows.decisions import DecisionGate
+    from domain.invoice_rules import exception_evidence, invoice_exception_team, po_line_facts
+    from domain.matching import MatchResult, three_way_match
+    from domain.po_models import PoInvoiceNotice
+    from domain.purchasing import normalise_invoice_number, purchase_order_workflow_id
+    from domain.system_records import Dispute
+    from workflows.kit.board import Board, show_supplier
+    from workflows.kit.calls import call_local, root_cause
+    from workflows.kit.decisions import DecisionGate
+    from workflows.kit.events import EventPublisher
+    from workflows.purchase_order import PurchaseOrderWorkflow
 
 OUTCOME_FOR: dict[ExceptionAction, InvoiceOutcome] = {
     ExceptionAction.ACCEPT_VARIANCE: InvoiceOutcome.APPROVED_WITH_VARIANCE,
@@ -64,44 +63,6 @@ OUTCOME_FOR: dict[ExceptionAction, InvoiceOutcome] = {
     ExceptionAction.REQUEST_CREDIT_MEMO: InvoiceOutcome.CREDIT_MEMO_REQUESTED,
     ExceptionAction.REJECT: InvoiceOutcome.REJECTED,
 }
-DISPUTES_SHOWN = 10
-
-
-def po_line_facts(facts: MatchFacts) -> list[PoLineFacts]:
-    """The PO's lines with what was received and what approved invoices paid, in each line's unit."""
-    if facts.po is None:
-        return []
-    received: dict[int, Decimal] = {}
-    for receipt in facts.receipts:
-        for got in receipt.lines:
-            line = facts.po.line(got.line)
-            item = facts.items.get(line.item_id) if line else None
-            if line is None:
-                continue
-            if got.uom == line.uom:
-                quantity = got.quantity
-            elif item is not None and got.uom in item.uoms and line.uom in item.uoms:
-                quantity = item.to_base(got.quantity, got.uom) / Decimal(item.uoms[line.uom])
-            else:
-                continue
-            received[line.line] = received.get(line.line, Decimal(0)) + quantity
-    invoiced: dict[int, Decimal] = {}
-    for voucher in facts.approved_vouchers:
-        for paid in voucher.matched_lines:
-            invoiced[paid.po_line] = invoiced.get(paid.po_line, Decimal(0)) + paid.quantity
-    return [
-        PoLineFacts(
-            line=line.line,
-            item_id=line.item_id,
-            quantity=line.quantity,
-            uom=line.uom,
-            unit_price=line.unit_price,
-            cancelled=line.status == "cancelled",
-            received=received.get(line.line, Decimal(0)),
-            invoiced=invoiced.get(line.line, Decimal(0)),
-        )
-        for line in facts.po.lines
-    ]
 
 
 @workflow.defn(name="Invoice")
@@ -110,17 +71,20 @@ class InvoiceWorkflow:
     def __init__(self, params: InvoiceInput) -> None:
         self._invoice = params.invoice
         self._policy = params.policy
-        self._stage = InvoiceStage.RECEIVED
+        self._board = Board(InvoiceStage.RECEIVED)
         self._outcome: InvoiceOutcome | None = None
-        self._team: str | None = None
         self._gate = DecisionGate(params.invoice.invoice_number, params.invoice.supplier_id)
-        self._events = 0
+        self._events = EventPublisher(local=True)
+        self._wf_id = workflow.info().workflow_id
+        # the run captures the invoice in AP as itself: after a crash its retry finds its own
+        # capture (approved or not) and carries on; another run finds it and ends as a duplicate
+        self._capture_id = f"{self._wf_id}:{workflow.info().run_id}"
 
     @workflow.run
     async def run(self, params: InvoiceInput) -> InvoiceResult:
         invoice = self._invoice
-        workflow.upsert_search_attributes([sa.SUPPLIER.value_set(invoice.supplier_id)])
-        self._set_stage(InvoiceStage.MATCHING)
+        show_supplier(invoice.supplier_id)
+        self._board.set_stage(InvoiceStage.MATCHING)
         facts, match = await self._match()
         if facts.duplicate_of is not None:
             original = facts.duplicate_of
@@ -141,7 +105,7 @@ class InvoiceWorkflow:
                 return await self._approve(match)
             return await self._raise_exception(facts, match)
         except ApplicationError as error:
-            self._set_stage(InvoiceStage.FAILED)
+            self._board.set_stage(InvoiceStage.FAILED)
             raise ApplicationError(
                 f"invoice {invoice.invoice_number} of {invoice.supplier_id} failed: {root_cause(error)}",
                 type="invoice_failed",
@@ -150,9 +114,8 @@ class InvoiceWorkflow:
 
     async def _match(self) -> tuple[MatchFacts, MatchResult]:
         facts = await call_local(
-            "gather_match_facts",
-            MatchFactsInput(invoice=self._invoice, workflow_id=workflow.info().workflow_id),
-            MatchFacts,
+            InvoiceActivities.gather_match_facts,
+            MatchFactsInput(invoice=self._invoice, workflow_id=self._wf_id, capture_id=self._capture_id),
         )
         match = three_way_match(
             self._invoice,
@@ -166,19 +129,18 @@ class InvoiceWorkflow:
         return facts, match
 
     async def _approve(self, match: MatchResult) -> InvoiceResult:
-        self._set_stage(InvoiceStage.APPROVING)
+        self._board.set_stage(InvoiceStage.APPROVING)
         matched = [(m.po_line, m.quantity) for m in match.lines]
         posted = await call_local(
-            "post_invoice",
+            InvoiceActivities.post_invoice,
             PostInvoiceInput(
                 invoice=self._invoice,
-                captured_by=workflow.info().workflow_id,
+                captured_by=self._capture_id,
                 approve=True,
                 amount=match.invoice_amount,
                 matched_lines=matched,
                 idempotency_prefix=workflow.info().workflow_id,
             ),
-            PostedInvoice,
         )
         await self._tell_po(InvoiceOutcome.APPROVED, matched, match.invoice_amount)
         self._finish(InvoiceOutcome.APPROVED, team=None)
@@ -200,15 +162,14 @@ class InvoiceWorkflow:
         summary = "; ".join(d.message for d in match.discrepancies)
         evidence_result, posted = await asyncio.gather(
             call_local(
-                "gather_exception_evidence",
+                InvoiceActivities.gather_exception_evidence,
                 EvidenceInput(supplier_id=invoice.supplier_id, contract_ref=contract_ref),
-                ExceptionEvidence,
             ),
             call_local(
-                "post_invoice",
+                InvoiceActivities.post_invoice,
                 PostInvoiceInput(
                     invoice=invoice,
-                    captured_by=wf_id,
+                    captured_by=self._capture_id,
                     approve=False,
                     amount=match.invoice_amount,
                     holds=[(d.kind.value, d.message) for d in match.discrepancies],
@@ -216,17 +177,10 @@ class InvoiceWorkflow:
                     summary=summary,
                     idempotency_prefix=wf_id,
                 ),
-                PostedInvoice,
             ),
         )
-        contract = evidence_result.contract
-        if (
-            DiscrepancyKind.PRICE_VARIANCE in kinds
-            and contract is not None
-            and not contract.in_force_on(invoice.invoice_date)
-        ):
-            team = CONTRACTING_TEAM  # the price cannot be settled without a contract in force
-        evidence = self._evidence(facts, match, evidence_result)
+        team = invoice_exception_team(kinds, evidence_result.contract, invoice.invoice_date)
+        evidence = exception_evidence(facts, match, evidence_result, invoice.invoice_date, workflow.now().date())
         dispute = Dispute(
             dispute_id=f"DSP-{wf_id}",
             supplier_id=invoice.supplier_id,
@@ -237,7 +191,7 @@ class InvoiceWorkflow:
             opened_on=workflow.now().date(),
         )
         await self._publish("invoice.exception_raised", {"team": team, "kinds": [k.value for k in kinds]})
-        self._set_stage(InvoiceStage.AWAITING_RESOLUTION, team=team)
+        self._board.set_stage(InvoiceStage.AWAITING_RESOLUTION, team=team)
         decided = await self._gate.decide(
             DecisionKind.INVOICE_EXCEPTION,
             team,
@@ -254,8 +208,8 @@ class InvoiceWorkflow:
     ) -> InvoiceResult:
         resolution: ExceptionResolution = decided.resolution
         action = resolution.action
-        self._team = decided.team
-        self._set_stage(InvoiceStage.APPLYING_RESOLUTION)
+        self._board.team = decided.team
+        self._board.set_stage(InvoiceStage.APPLYING_RESOLUTION)
         if action in (ExceptionAction.ACCEPT_VARIANCE, ExceptionAction.SHORT_PAY):
             _, match = await self._match()  # what is received and unbilled now
         if action is ExceptionAction.ACCEPT_VARIANCE:
@@ -274,7 +228,7 @@ class InvoiceWorkflow:
         )
         wf_id = workflow.info().workflow_id
         applied = await call_local(
-            "apply_invoice_resolution",
+            InvoiceActivities.apply_invoice_resolution,
             ApplyResolutionInput(
                 action=action,
                 reason=resolution.reason,
@@ -286,7 +240,6 @@ class InvoiceWorkflow:
                 dispute=settled,
                 idempotency_prefix=f"{wf_id}:resolution",
             ),
-            PostedInvoice,
         )
         if matched:
             await self._tell_po(outcome, matched, amount)
@@ -305,58 +258,8 @@ class InvoiceWorkflow:
             evidence={"dispute": settled.model_dump(mode="json")},
         )
 
-    def _evidence(self, facts: MatchFacts, match: MatchResult, found: ExceptionEvidence) -> dict[str, object]:
-        lines = po_line_facts(facts)
-        receipt_status = [
-            {
-                "po_line": line.line,
-                "item_id": line.item_id,
-                "uom": line.uom,
-                "ordered": str(line.quantity),
-                "received": str(line.received),
-                "invoiced_before": str(line.invoiced),
-                "status": "cancelled"
-                if line.cancelled
-                else "not received"
-                if line.received <= 0
-                else "fully received"
-                if line.received >= line.quantity
-                else "partially received",
-            }
-            for line in lines
-        ]
-        pricing = []
-        contract = found.contract
-        for line in lines:
-            item = facts.items.get(line.item_id)
-            price = contract_price(contract, item, line.uom, line.quantity) if contract and item else None
-            pricing.append(
-                {
-                    "po_line": line.line,
-                    "item_id": line.item_id,
-                    "uom": line.uom,
-                    "po_price": str(line.unit_price),
-                    "contract_price": str(price) if price is not None else None,
-                }
-            )
-        disputes = sorted(found.disputes, key=lambda d: d.opened_on or workflow.now().date(), reverse=True)
-        return {
-            "receipt_status": receipt_status,
-            "contract_pricing": {
-                "contract_id": contract.contract_id if contract else None,
-                "in_force_on_invoice_date": contract.in_force_on(self._invoice.invoice_date) if contract else None,
-                "lines": pricing,
-            },
-            "dispute_history": {
-                "total": len(found.disputes),
-                "open": sum(1 for d in found.disputes if d.status == "open"),
-                "recent": [d.model_dump(mode="json") for d in disputes[:DISPUTES_SHOWN]],
-            },
-            "amounts": {"invoice": str(match.invoice_amount), "payable_at_po_price": str(match.payable_amount)},
-        }
-
     async def _escalated(self, opened: OpenException) -> None:
-        self._set_stage(InvoiceStage.AWAITING_RESOLUTION, team=opened.team)
+        self._board.set_stage(InvoiceStage.AWAITING_RESOLUTION, team=opened.team)
         await self._publish("invoice.exception_escalated", {"team": opened.team})
 
     async def _tell_po(self, outcome: InvoiceOutcome, lines: list[tuple[int, Decimal]], amount: Decimal) -> None:
@@ -369,7 +272,7 @@ class InvoiceWorkflow:
         )
         handle = workflow.get_external_workflow_handle(purchase_order_workflow_id(self._invoice.po_number))
         try:
-            await handle.signal("invoice_recorded", notice)
+            await handle.signal(PurchaseOrderWorkflow.invoice_recorded, notice)
         except Exception as error:  # the PO may be closed or not run by this platform
             workflow.logger.info("PO %s was not told about the invoice: %s", self._invoice.po_number, error)
 
@@ -389,33 +292,22 @@ class InvoiceWorkflow:
             invoice_number=self._invoice.invoice_number,
             supplier_id=self._invoice.supplier_id,
             po_number=self._invoice.po_number,
-            stage=self._stage,
+            stage=self._board.stage,
             outcome=self._outcome,
             open_exception=self._gate.open,
-            assigned_team=self._team,
+            assigned_team=self._board.team,
             escalation_level=self._gate.open.escalation_level if self._gate.open else 0,
         )
 
     async def _publish(self, event_type: str, data: dict[str, object]) -> None:
-        self._events += 1
         invoice = self._invoice
         subject = f"{invoice.supplier_id}/{normalise_invoice_number(invoice.invoice_number)}"
         details = {"po_number": invoice.po_number, "invoice_number": invoice.invoice_number, **data}
-        await publish(subject, event_type, details, self._events)
-
-    def _set_stage(self, stage: InvoiceStage, *, team: str | bool | None = False) -> None:
-        self._stage = stage
-        if team is not False:
-            self._team = team  # type: ignore[assignment]
-        updates = [sa.STAGE.value_set(stage.value)]
-        updates.append(sa.TEAM.value_set(self._team) if self._team else sa.TEAM.value_unset())
-        workflow.upsert_search_attributes(updates)
+        await self._events.publish(subject, event_type, details)
 
     def _finish(self, outcome: InvoiceOutcome, *, team: str | None) -> None:
         self._outcome = outcome
-        self._team = team
-        self._set_stage(InvoiceStage.COMPLETED)
-        workflow.upsert_search_attributes([sa.OUTCOME.value_set(outcome.value)])
+        self._board.finish(InvoiceStage.COMPLETED, outcome, team=team)
 
     def _result(self, outcome: InvoiceOutcome, *, match: MatchResult | None, **details: object) -> InvoiceResult:
         return InvoiceResult(
@@ -426,7 +318,7 @@ class InvoiceWorkflow:
             outcome=outcome,
             match=match,
             discrepancies=match.discrepancies if match else [],
-            assigned_team=self._team,
+            assigned_team=self._board.team,
             escalation_level=self._gate.history[-1].escalation_level if self._gate.history else 0,
             **details,
         )

@@ -11,16 +11,16 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.events import BusinessEvent, VendorStatusEvent
-    from domain.onboarding import ErpSupplierState, PublishEventInput, PublishEventResult
-    from domain.procurement import HoldPurchaseOrdersInput, HoldPurchaseOrdersResult, SupplierHoldNotice
+    from activities.procurement import ProcurementActivities
+    from activities.status_sync import StatusSyncActivities
+    from domain.events import VendorStatusEvent
+    from domain.po_models import HoldPurchaseOrdersInput, SupplierHoldNotice
     from domain.purchasing import purchase_order_workflow_id
     from domain.status_sync import (
         AppliedStatusChange,
         ErpAction,
         ErpHoldInput,
         ResolveErpSupplierInput,
-        ResolveErpSupplierResult,
         StatusSyncInput,
         StatusSyncResult,
         StatusSyncState,
@@ -28,7 +28,9 @@ with workflow.unsafe.imports_passed_through():
         hold_reason,
     )
     from workflows import search_attributes as sa
-    from workflows.common import call
+    from workflows.kit.calls import call
+    from workflows.kit.events import EventPublisher
+    from workflows.purchase_order import PurchaseOrderWorkflow
 
 QUIET_PERIOD = timedelta(minutes=10)
 MAX_EVENTS_PER_RUN = 200
@@ -41,6 +43,7 @@ class SupplierStatusSyncWorkflow:
         self._pending: list[VendorStatusEvent] = []
         self._seen: list[str] = []
         self._state = StatusSyncState(vendor_id="")
+        self._events = EventPublisher(local=False)
 
     @workflow.run
     async def run(self, params: StatusSyncInput) -> StatusSyncResult:
@@ -80,9 +83,8 @@ class SupplierStatusSyncWorkflow:
 
     async def _apply(self, event: VendorStatusEvent) -> None:
         resolved = await call(
-            "resolve_erp_supplier",
+            StatusSyncActivities.resolve_erp_supplier,
             ResolveErpSupplierInput(vendor_id=event.vendor_id, erp_supplier_id_hint=event.erp_supplier_id),
-            ResolveErpSupplierResult,
         )
         action = erp_action_for(event.status)
         change = AppliedStatusChange(
@@ -92,14 +94,13 @@ class SupplierStatusSyncWorkflow:
             change.note = "no ERP supplier is cross-referenced to this vendor; nothing to hold"
         else:
             state = await call(
-                "apply_erp_hold",
+                StatusSyncActivities.apply_erp_hold,
                 ErpHoldInput(
                     erp_supplier_id=resolved.erp_supplier_id,
                     action=action,
                     reason=hold_reason(event),
                     idempotency_key=f"{workflow.info().workflow_id}:{event.event_id}:{action.value}",
                 ),
-                ErpSupplierState,
                 start_to_close=timedelta(seconds=15),
             )
             change = AppliedStatusChange(
@@ -115,19 +116,10 @@ class SupplierStatusSyncWorkflow:
                 change.purchase_orders = await self._hold_purchase_orders(state.erp_supplier_id, action, event)
         workflow.upsert_search_attributes([sa.STAGE.value_set(f"erp_{self._state.erp_status or 'unlinked'}")])
         event_type = "supplier.hold_placed" if action is ErpAction.HOLD else "supplier.hold_released"
-        await call(
-            "publish_event",
-            PublishEventInput(
-                event=BusinessEvent(
-                    event_id=f"{workflow.info().workflow_id}:{event.event_id}",
-                    type=event_type if change.action else "supplier.status_change_unmatched",
-                    subject=event.vendor_id,
-                    workflow_id=workflow.info().workflow_id,
-                    occurred_at=workflow.now(),
-                    data=change.model_dump(mode="json"),
-                )
-            ),
-            PublishEventResult,
+        await self._events.publish(
+            event.vendor_id,
+            event_type if change.action else "supplier.status_change_unmatched",
+            change.model_dump(mode="json"),
         )
         self._state.applied_count += 1  # counted once the change is applied and published
         self._state.last_change = change
@@ -138,21 +130,20 @@ class SupplierStatusSyncWorkflow:
         """Hold (or release) the supplier's open ERP POs, then tell each PO workflow."""
         on_hold = action is ErpAction.HOLD
         held = await call(
-            "hold_supplier_purchase_orders",
+            ProcurementActivities.hold_supplier_purchase_orders,
             HoldPurchaseOrdersInput(
                 supplier_id=erp_supplier_id,
                 on_hold=on_hold,
                 reason=hold_reason(event),
                 idempotency_prefix=f"{workflow.info().workflow_id}:{event.event_id}:po-{action.value}",
             ),
-            HoldPurchaseOrdersResult,
             start_to_close=timedelta(seconds=60),
         )
         notice = SupplierHoldNotice(on_hold=on_hold, reason=hold_reason(event), event_id=event.event_id)
         for po_number in held.po_numbers:
             handle = workflow.get_external_workflow_handle(purchase_order_workflow_id(po_number))
             try:
-                await handle.signal("supplier_hold_changed", notice)
+                await handle.signal(PurchaseOrderWorkflow.supplier_hold_changed, notice)
             except Exception as error:  # a PO not run by a workflow (entered in the ERP directly)
                 workflow.logger.info("PO %s has no running workflow to tell: %s", po_number, error)
         return held.po_numbers

@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from domain.audit import AuditEntry, AuditRecord
-from domain.procurement import CancelRequest, ExceptionResolution, OpenException, PoStatus, ReceiptRequest
+from domain.decisions import ExceptionResolution, OpenException
+from domain.po_models import CancelRequest, PoStatus, ReceiptRequest
 from domain.purchasing import Invoice, PurchaseOrder, invoice_workflow_id, purchase_order_workflow_id
 from domain.supplier import SupplierOnboardingRequest
 from runtime.settings import Settings
@@ -30,6 +31,7 @@ from starter.api.security import CurrentPrincipal, Principal, grant_for_secret, 
 from store import Store
 
 SETTLE_SECONDS = 10.0
+MAX_OFFSET = 1_000_000_000  # past any real trail; larger numbers overflow the database's integers
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 
 
@@ -82,9 +84,7 @@ async def _start_and_settle(request: Request, temporal: Any, handle: Any, wait: 
     settings = _settings(request)
     if wait:
         return await ops.wait_until_settled(temporal, settings, handle.id, SETTLE_SECONDS)
-    return ops.RunView(
-        workflow_id=handle.id, status="running", stage="received", ui_url=settings.workflow_url(handle.id)
-    )
+    return ops.started_view(settings, handle.id)
 
 
 WaitQuery = Annotated[bool, Query(description="answer once the run completed or waits for someone else (at most 10 s)")]
@@ -256,7 +256,7 @@ async def read_audit(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSONResponse:
     """Who did what, when, to which record (oldest first); `supplybridge audit verify` proves it unaltered."""
     entries = await asyncio.to_thread(

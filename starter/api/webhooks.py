@@ -18,7 +18,7 @@ from runtime.webhooks import SIGNATURE_HEADER, verify
 from starter.api.deps import TemporalClient
 from starter.api.problems import PROBLEM_RESPONSES, ProblemError, field_errors
 from starter.api.security import authenticate_headers
-from starter.operations import deliver_po_signal, deliver_status_event
+from starter.operations import deliver_acknowledgement, deliver_receipt, deliver_status_event
 
 EventT = TypeVar("EventT", bound=BaseModel)
 MAX_WEBHOOK_BYTES = 64 * 1024
@@ -75,7 +75,7 @@ async def po_acknowledgement_event(
     workflow is not running is accepted and reported as not delivered (it cannot change a
     finished PO), so the sender does not retry it."""
     ack = await signed_event(request, signature, PoAcknowledgement)
-    delivered = await deliver_po_signal(temporal, ack.po_number, "acknowledgement_received", ack)
+    delivered = await deliver_acknowledgement(temporal, ack)
     body = Delivered(workflow_id=purchase_order_workflow_id(ack.po_number), event_id=ack.event_id, delivered=delivered)
     return JSONResponse(body.model_dump(), status_code=202)
 
@@ -85,7 +85,7 @@ async def erp_receipt_event(request: Request, temporal: TemporalClient, signatur
     """The ERP's receiving event (`receipt.recorded`), signalled to the PO's workflow, which
     counts each receipt id once (receipts it recorded itself come back here too)."""
     receipt = await signed_event(request, signature, Receipt)
-    delivered = await deliver_po_signal(temporal, receipt.po_number, "receipt_recorded", receipt)
+    delivered = await deliver_receipt(temporal, receipt)
     workflow_id = purchase_order_workflow_id(receipt.po_number)
     body = Delivered(workflow_id=workflow_id, event_id=receipt.receipt_id, delivered=delivered)
     return JSONResponse(body.model_dump(), status_code=202)

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from adapters.contracts import HttpContracts
-from adapters.erp import HttpErp
+from adapters.contracts_http import HttpContracts
+from adapters.erp_http import HttpErp
 from adapters.http import SystemClient
-from adapters.screening import HttpScreening
-from adapters.vendor_management import HttpVendorManagement
+from adapters.screening_http import HttpScreening
+from adapters.vendor_management_http import HttpVendorManagement
 from tests.support.sandbox import RunningSandbox, running_sandbox
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.contracts import HttpContracts
+from adapters.contracts_http import HttpContracts
 from adapters.errors import BusinessRuleError, NotFoundError
 from tests.support.sandbox import RunningSandbox
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters import http as http_module
-from adapters.erp import HttpErp
+from adapters.erp_http import HttpErp
 from adapters.errors import BusinessRuleError, NotFoundError
 from adapters.http import SystemClient
 from domain.supplier import (

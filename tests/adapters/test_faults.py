@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from adapters.erp import HttpErp
+from adapters.erp_http import HttpErp
 from adapters.errors import AuthenticationError, TransientError
 from adapters.http import SystemClient
 from domain.supplier import ErpSupplierDraft, TaxId, TaxIdKind

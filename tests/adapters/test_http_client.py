@@ -65,6 +65,14 @@ async def test_retryable_statuses_are_transient(status: int) -> None:
     assert "try later" in str(raised.value)
 
 
+async def test_a_key_still_in_flight_is_transient_and_keeps_its_retry_after() -> None:
+    body = {"code": "idempotency_key_in_flight", "detail": "the first attempt is still running"}
+    async with client(answer(409, body, {"Retry-After": "2"})) as erp:
+        with pytest.raises(TransientError) as raised:
+            await erp.request("POST", "/suppliers", json={}, idempotency_key="k1")
+    assert (raised.value.status, raised.value.retry_after) == (409, 2)
+
+
 async def test_retry_after_seconds_and_http_dates_are_honoured() -> None:
     async with client(answer(429, {"code": "rate_limited"}, {"Retry-After": "7"})) as erp:
         with pytest.raises(TransientError) as raised:

@@ -11,21 +11,14 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.accounts_payable import HttpAccountsPayable
-from adapters.erp_procurement import HttpErpProcurement
+from adapters.accounts_payable_http import HttpAccountsPayable
+from adapters.erp_procurement_http import HttpErpProcurement
 from adapters.errors import BusinessRuleError
 from adapters.http import SystemClient
-from adapters.inventory import HttpInventory
-from adapters.vendor_channel import HttpVendorChannel
-from domain.purchasing import (
-    ErpInvoiceDraft,
-    ErpPoLineChange,
-    Invoice,
-    PurchaseOrder,
-    ReceiptLine,
-    ReservationRequest,
-    VendorNotification,
-)
+from adapters.inventory_http import HttpInventory
+from adapters.vendor_channel_http import HttpVendorChannel
+from domain.purchasing import Invoice, PurchaseOrder, ReceiptLine
+from domain.system_records import ErpInvoiceDraft, ErpPoLineChange, ReservationRequest, VendorNotification
 from tests.examples import example_json
 from tests.support.sandbox import RunningSandbox
 
@@ -126,7 +119,7 @@ async def test_lines_holds_receipts_cancel_and_close(erp: HttpErpProcurement) ->
 
 
 async def test_vouchers_are_held_then_released_with_their_matched_lines(erp: HttpErpProcurement) -> None:
-    from domain.purchasing import ErpInvoiceHold, MatchedLine
+    from domain.system_records import ErpInvoiceHold, MatchedLine
 
     draft = ErpInvoiceDraft(
         invoice=invoice(), status="on_hold", holds=[ErpInvoiceHold(code="price_variance", reason="x")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.http import SystemClient
-from adapters.screening import HttpScreening
+from adapters.screening_http import HttpScreening
 from domain.exclusions import find_exclusion_matches
 from domain.supplier import TaxIdKind
 from tests.support.sandbox import RunningSandbox

@@ -11,8 +11,9 @@ import pytest
 
 from adapters.errors import NotFoundError
 from adapters.http import SystemClient
-from adapters.vendor_management import HttpVendorManagement
-from domain.events import VendorStatus, VendorStatusEvent
+from adapters.vendor_management_http import HttpVendorManagement
+from domain.events import VendorStatusEvent
+from domain.supplier import VendorStatus
 from runtime.webhooks import verify
 from tests.support.sandbox import RunningSandbox
 from tests.support.webhooks import WebhookReceiver, webhook_receiver

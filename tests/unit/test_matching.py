@@ -7,7 +7,7 @@ import pytest
 from domain.duplicates import ErpCandidate, MatchKind, classify_match
 from domain.exclusions import ExclusionRecord, find_exclusion_matches
 from domain.names import name_control, normalise_name
-from tests.fakes import APEX
+from tests.support.fakes import APEX
 
 LAKESHORE = ErpCandidate(erp_supplier_id="SUP-0001", legal_name="Lakeshore Medical Products Inc", status="active")
 NORTHGATE = ErpCandidate(erp_supplier_id="SUP-0002", legal_name="Northgate Surgical Supply LLC", status="active")

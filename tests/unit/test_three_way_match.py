@@ -7,16 +7,11 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.matching import (
-    DiscrepancyKind,
-    MatchTolerance,
-    PoLineFacts,
-    team_for,
-    three_way_match,
-)
+from domain.decisions import team_for
+from domain.matching import DiscrepancyKind, MatchTolerance, PoLineFacts, three_way_match
 from domain.purchasing import Invoice, normalise_invoice_number
 from tests.examples import example_json
-from tests.fakes import seed_items
+from tests.support.fakes import seed_items
 
 ITEMS = seed_items()
 K = DiscrepancyKind
@@ -146,8 +141,9 @@ def test_the_same_goods_in_another_unit_match_the_same(cases: int, price: Decima
 
 
 def test_inventory_warnings_flag_orders_above_par_and_unstocked_items() -> None:
-    from domain.procurement import inventory_warnings
-    from domain.purchasing import InventoryBalance, PurchaseOrder
+    from domain.po_rules import inventory_warnings
+    from domain.purchasing import PurchaseOrder
+    from domain.system_records import InventoryBalance
 
     po = PurchaseOrder.model_validate(example_json("purchase-orders/po-northgate-gowns.json"))
     balances = [

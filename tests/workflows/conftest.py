@@ -1,111 +1,19 @@
 """Each test gets its own time-skipping WorkflowEnvironment (fast: the Java test server starts in
-well under a second) and a fresh task queue; activities run over hand-written fakes."""
+well under a second) and a fresh task queue; activities run over hand-written fakes
+(tests/support/harness.py builds them through the worker's own composition root)."""
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
-from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.onboarding import OnboardingActivities
-from activities.procurement import ProcurementActivities
-from activities.status_sync import StatusSyncActivities
-from runtime.binaries import test_server_path
-from runtime.namespace import ensure_search_attributes
-from runtime.settings import Settings
-from runtime.temporal_client import data_converter
-from tests.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
-from tests.procurement_fakes import FakeAp, FakeInventory, FakeProcurementErp, FakeVendorChannel
-from worker import WORKFLOWS, activity_functions, workflow_runner
-from workflows.search_attributes import REGISTRATION
-
-
-@dataclass
-class Systems:
-    erp: FakeErp = field(default_factory=FakeErp)
-    screening: FakeScreening = field(default_factory=FakeScreening)
-    contracts: FakeContracts = field(default_factory=FakeContracts)
-    vendor_management: FakeVendorManagement = field(default_factory=FakeVendorManagement)
-    store: FakeStore = field(default_factory=FakeStore)
-    procurement: FakeProcurementErp = field(default_factory=FakeProcurementErp)
-    inventory: FakeInventory = field(default_factory=FakeInventory)
-    vendor_channel: FakeVendorChannel = field(default_factory=FakeVendorChannel)
-    ap: FakeAp = field(default_factory=FakeAp)
-
-    def activities(self) -> list[object]:
-        return [
-            OnboardingActivities(
-                erp=self.erp,  # type: ignore[arg-type]
-                screening=self.screening,  # type: ignore[arg-type]
-                contracts=self.contracts,  # type: ignore[arg-type]
-                vendor_management=self.vendor_management,
-                store=self.store,  # type: ignore[arg-type]
-            ),
-            StatusSyncActivities(erp=self.erp, store=self.store),  # type: ignore[arg-type]
-            ProcurementActivities(
-                erp=self.erp,  # type: ignore[arg-type]
-                procurement=self.procurement,
-                contracts=self.contracts,  # type: ignore[arg-type]
-                vendor_management=self.vendor_management,  # type: ignore[arg-type]
-                inventory=self.inventory,
-                vendor_channel=self.vendor_channel,
-                accounts_payable=self.ap,
-            ),
-        ]
-
-
-@dataclass
-class Harness:
-    env: WorkflowEnvironment
-    systems: Systems
-    task_queue: str
-
-    @property
-    def client(self) -> Client:
-        return self.env.client
+from tests.support.harness import Harness, Systems, running_harness, seeded_systems
 
 
 @pytest.fixture
 def systems() -> Systems:
-    systems = Systems()
-    systems.erp.seed("SUP-0001", "Lakeshore Medical Products Inc", "36-4412098")
-    systems.erp.seed("SUP-0002", "Northgate Surgical Supply LLC", "52-1987345")
-    systems.erp.seed("SUP-0005", "Summit Laboratory Diagnostics LLC", "46-3891042", status="inactive")
-    systems.contracts.seed("CTR-2026-0107", "SUP-0002")
-    systems.contracts.seed("CTR-NEW-0001", None)
-    return systems
-
-
-@contextlib.asynccontextmanager
-async def worker_harness(env: WorkflowEnvironment, systems: Systems) -> AsyncIterator[Harness]:
-    """A worker over `systems` on a fresh task queue of `env`."""
-    task_queue = f"test-{uuid.uuid4()}"
-    async with Worker(
-        env.client,
-        task_queue=task_queue,
-        workflows=list(WORKFLOWS),
-        workflow_runner=workflow_runner(),
-        activities=activity_functions(*systems.activities()),
-    ):
-        yield Harness(env=env, systems=systems, task_queue=task_queue)
-
-
-@contextlib.asynccontextmanager
-async def running_harness(systems: Systems) -> AsyncIterator[Harness]:
-    """A time-skipping environment with our search attributes and a worker over `systems`."""
-    converter = data_converter(Settings(environment="development"))
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=converter, test_server_existing_path=str(test_server_path())
-    ) as env:
-        await ensure_search_attributes(env.client, REGISTRATION)
-        async with worker_harness(env, systems) as harness:
-            yield harness
+    return seeded_systems()
 
 
 @pytest.fixture

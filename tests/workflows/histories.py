@@ -19,13 +19,16 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from domain.events import VendorStatus, VendorStatusEvent
-from domain.onboarding import OnboardSupplierInput, ReviewAction, ReviewDecision
-from domain.procurement import ExceptionAction, ExceptionResolution, PoInvoiceNotice
+from domain.decisions import ExceptionAction, ExceptionResolution
+from domain.events import VendorStatusEvent
+from domain.onboarding import OnboardSupplierInput
+from domain.po_models import PoInvoiceNotice
 from domain.purchasing import AckLineStatus, ReceiptLine
 from domain.status_sync import StatusSyncInput
+from domain.supplier import VendorStatus
+from starter.operations.processes import signal_name
 from tests.examples import supplier_request
-from tests.workflows.conftest import Systems, running_harness
+from tests.support.harness import Systems, running_harness
 from workflows.onboarding import SupplierOnboardingWorkflow
 from workflows.status_sync import SupplierStatusSyncWorkflow
 
@@ -52,8 +55,8 @@ async def duplicate_escalated_then_approved(client: Client, queue: str, env: Wor
     handle = await _onboard(client, queue, "possible-duplicate")
     await env.sleep(timedelta(hours=3))
     await handle.execute_update(
-        SupplierOnboardingWorkflow.decide_review,
-        ReviewDecision(action=ReviewAction.APPROVE, reason="recorded"),
+        SupplierOnboardingWorkflow.resolve_exception,
+        ExceptionResolution(action=ExceptionAction.APPROVE, reason="recorded"),
     )
     await handle.result()
     return handle
@@ -80,7 +83,7 @@ async def status_sync(client: Client, queue: str, env: WorkflowEnvironment) -> W
         StatusSyncInput(vendor_id="VM-100002"),
         id=f"replay-status-{uuid.uuid4().hex[:6]}",
         task_queue=queue,
-        start_signal="status_changed",
+        start_signal=signal_name(SupplierStatusSyncWorkflow.status_changed),
         start_signal_args=[event(VendorStatus.SUSPENDED)],
     )
     await handle.signal(SupplierStatusSyncWorkflow.status_changed, event(VendorStatus.REINSTATED))
@@ -147,6 +150,9 @@ SCENARIOS: dict[str, Scenario] = {
     "onboarding-bad-routing-number": bad_routing_number,
     # the same journey, recorded after the review became a task of the inbox (workflow.patched)
     "onboarding-review-task-escalated-approved": duplicate_escalated_then_approved,
+    # again, after every decision went through DecisionGate and short calls became local activities
+    "onboarding-decision-gate-escalated-approved": duplicate_escalated_then_approved,
+    "onboarding-new-supplier-local-activities": new_supplier,
     "status-sync-suspend-reinstate": status_sync,
     "po-backordered-received-invoiced-closed": po_lifecycle,
     "po-pricing-approved-then-no-acknowledgement": po_pricing_then_no_ack,

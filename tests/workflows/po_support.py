@@ -10,16 +10,8 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from domain.procurement import (
-    InvoiceInput,
-    InvoicePolicy,
-    InvoiceResult,
-    InvoiceStatus,
-    PoPolicy,
-    PoResult,
-    PoStatus,
-    PurchaseOrderInput,
-)
+from domain.invoice_models import InvoiceInput, InvoicePolicy, InvoiceResult, InvoiceStatus
+from domain.po_models import PoPolicy, PoResult, PoStatus, PurchaseOrderInput
 from domain.purchasing import (
     AckLineStatus,
     AcknowledgementLine,
@@ -30,8 +22,8 @@ from domain.purchasing import (
     purchase_order_workflow_id,
 )
 from tests.examples import example_json
-from tests.fakes import seed_contracts
-from tests.workflows.conftest import Harness, Systems
+from tests.support.fakes import seed_contracts
+from tests.support.harness import Harness, Systems
 from workflows.invoice import InvoiceWorkflow
 from workflows.purchase_order import PurchaseOrderWorkflow
 
@@ -92,12 +84,12 @@ async def start_invoice(
 
 
 async def po_status(handle: WorkflowHandle) -> PoStatus:
-    status: PoStatus = await handle.query("status", result_type=PoStatus)
+    status: PoStatus = await handle.query(PurchaseOrderWorkflow.status)
     return status
 
 
 async def invoice_status(handle: WorkflowHandle) -> InvoiceStatus:
-    status: InvoiceStatus = await handle.query("status", result_type=InvoiceStatus)
+    status: InvoiceStatus = await handle.query(InvoiceWorkflow.status)
     return status
 
 
@@ -127,13 +119,13 @@ async def open_po(h: Harness, po: PurchaseOrder, *acks: AcknowledgementLine) -> 
     """Started, acknowledged (accepted unless `acks` say otherwise) and open."""
     handle = await start_po(h, po)
     await until(handle, lambda s: s.stage == "awaiting_acknowledgement")
-    await handle.signal("acknowledgement_received", ack(po.po_number, *acks))
+    await handle.signal(PurchaseOrderWorkflow.acknowledgement_received, ack(po.po_number, *acks))
     await until(handle, lambda s: s.stage == "open")
     return handle
 
 
 async def receive(handle: WorkflowHandle, line_number: int, quantity: str, uom: str | None = None) -> PoStatus:
-    from domain.procurement import ReceiptRequest
+    from domain.po_models import ReceiptRequest
 
     status: PoStatus = await handle.execute_update(
         "record_receipt",

@@ -8,18 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from domain.procurement import (
-    ExceptionAction,
-    ExceptionResolution,
-    InvoiceOutcome,
-    InvoicePolicy,
-    InvoiceResult,
-    InvoiceStatus,
-    PoOutcome,
-    PoResult,
-)
-from domain.purchasing import Dispute, ReceiptLine
-from tests.workflows.conftest import Harness, Systems
+from domain.decisions import ExceptionAction, ExceptionResolution
+from domain.invoice_models import InvoiceOutcome, InvoicePolicy, InvoiceResult, InvoiceStatus
+from domain.po_models import PoOutcome, PoResult
+from domain.purchasing import ReceiptLine
+from domain.system_records import Dispute
+from tests.support.harness import Harness, Systems
 from tests.workflows.po_support import (
     invoice,
     open_po,

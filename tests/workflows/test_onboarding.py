@@ -11,6 +11,7 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpda
 from temporalio.service import RPCError
 
 from adapters.errors import BusinessRuleError
+from domain.decisions import ExceptionAction, ExceptionResolution
 from domain.onboarding import (
     OnboardingOutcome,
     OnboardingResult,
@@ -18,14 +19,12 @@ from domain.onboarding import (
     OnboardingStatus,
     OnboardSupplierInput,
     RejectionKind,
-    ReviewAction,
-    ReviewDecision,
     onboarding_workflow_id,
 )
 from domain.supplier import SupplierOnboardingRequest
 from tests.examples import supplier_request
-from tests.fakes import APEX
-from tests.workflows.conftest import Harness
+from tests.support.fakes import APEX
+from tests.support.harness import Harness
 from workflows.onboarding import SupplierOnboardingWorkflow
 
 
@@ -118,12 +117,14 @@ async def test_possible_duplicate_waits_for_review_and_approval_creates(harness:
     assert status.duplicate_candidates[0].erp_supplier_id == "SUP-0001"
 
     await handle.execute_update(
-        SupplierOnboardingWorkflow.decide_review,
-        ReviewDecision(action=ReviewAction.APPROVE, reason="different company, other state", decided_by="jdoe"),
+        SupplierOnboardingWorkflow.resolve_exception,
+        ExceptionResolution(
+            action=ExceptionAction.APPROVE, reason="different company, other state", resolved_by="jdoe"
+        ),
     )
     result: OnboardingResult = await handle.result()
     assert result.outcome is OnboardingOutcome.ONBOARDED
-    assert result.review is not None and result.review.action is ReviewAction.APPROVE
+    assert result.review is not None and result.review.resolution.action is ExceptionAction.APPROVE
     assert erp_creates(harness) == 1
 
 
@@ -131,8 +132,8 @@ async def test_possible_duplicate_rejected_in_review_creates_nothing(harness: Ha
     handle = await start(harness, supplier_request("possible-duplicate"))
     await until_stage(handle, OnboardingStage.AWAITING_REVIEW)
     await handle.execute_update(
-        SupplierOnboardingWorkflow.decide_review,
-        ReviewDecision(action=ReviewAction.REJECT, reason="same company"),
+        SupplierOnboardingWorkflow.resolve_exception,
+        ExceptionResolution(action=ExceptionAction.REJECT, reason="same company"),
     )
     result: OnboardingResult = await handle.result()
     assert result.rejection_kind is RejectionKind.REVIEW_REJECTED
@@ -154,8 +155,8 @@ async def test_review_escalates_after_its_sla(harness: Harness) -> None:
     assert "supplier.review_escalated" in harness.systems.store.event_types()
 
     await handle.execute_update(
-        SupplierOnboardingWorkflow.decide_review,
-        ReviewDecision(action=ReviewAction.APPROVE, reason="checked late"),
+        SupplierOnboardingWorkflow.resolve_exception,
+        ExceptionResolution(action=ExceptionAction.APPROVE, reason="checked late"),
     )
     result: OnboardingResult = await handle.result()
     assert result.escalation_level == 1 and result.outcome is OnboardingOutcome.ONBOARDED
@@ -164,16 +165,16 @@ async def test_review_escalates_after_its_sla(harness: Harness) -> None:
 async def test_decision_is_refused_when_not_awaiting_review_and_only_once(harness: Harness) -> None:
     handle = await start(harness, supplier_request("possible-duplicate"))
     await until_stage(handle, OnboardingStage.AWAITING_REVIEW)
-    decision = ReviewDecision(action=ReviewAction.REJECT, reason="duplicate of SUP-0001")
-    await handle.execute_update(SupplierOnboardingWorkflow.decide_review, decision)
+    decision = ExceptionResolution(action=ExceptionAction.REJECT, reason="duplicate of SUP-0001")
+    await handle.execute_update(SupplierOnboardingWorkflow.resolve_exception, decision)
     await handle.result()
     with pytest.raises((WorkflowUpdateFailedError, RPCError)):  # closed: a second decision is never applied
-        await handle.execute_update(SupplierOnboardingWorkflow.decide_review, decision)
+        await handle.execute_update(SupplierOnboardingWorkflow.resolve_exception, decision)
 
     other = await start(harness, supplier_request("new-supplier"))
     await other.result()
     with pytest.raises((WorkflowUpdateFailedError, RPCError)):  # completed: the update cannot be delivered
-        await other.execute_update(SupplierOnboardingWorkflow.decide_review, decision)
+        await other.execute_update(SupplierOnboardingWorkflow.resolve_exception, decision)
 
 
 async def test_failure_after_erp_create_deactivates_and_removes_the_cross_reference(harness: Harness) -> None:
@@ -197,7 +198,7 @@ async def test_failure_in_cross_reference_is_compensated(harness: Harness) -> No
 
 
 async def test_transient_erp_errors_are_retried_and_create_one_supplier(harness: Harness) -> None:
-    from tests.fakes import transient
+    from tests.support.fakes import transient
 
     harness.systems.erp.fail_next = [transient(), transient()]
     result: OnboardingResult = await (await start(harness, supplier_request("new-supplier"))).result()
@@ -211,5 +212,6 @@ async def test_validator_refuses_a_decision_while_not_awaiting_review(harness: H
     # find_erp_matches fails once (non-retryable): the run fails before review; refused while matching
     with pytest.raises((WorkflowUpdateFailedError, RPCError)):
         await handle.execute_update(
-            SupplierOnboardingWorkflow.decide_review, ReviewDecision(action=ReviewAction.APPROVE, reason="early")
+            SupplierOnboardingWorkflow.resolve_exception,
+            ExceptionResolution(action=ExceptionAction.APPROVE, reason="early"),
         )

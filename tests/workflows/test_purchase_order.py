@@ -8,10 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from domain.procurement import (
+from domain.decisions import ExceptionAction, ExceptionResolution
+from domain.po_models import (
     CancelRequest,
-    ExceptionAction,
-    ExceptionResolution,
     PoInvoiceNotice,
     PoOutcome,
     PoPolicy,
@@ -20,9 +19,10 @@ from domain.procurement import (
     PoStatus,
     SupplierHoldNotice,
 )
-from domain.purchasing import AckLineStatus, ErpPoStatus
+from domain.purchasing import AckLineStatus
 from domain.supplier import CredentialDocument, VendorRegistration
-from tests.workflows.conftest import Harness, Systems
+from domain.system_records import ErpPoStatus
+from tests.support.harness import Harness, Systems
 from tests.workflows.po_support import (
     SHORT,
     ack,
@@ -35,6 +35,7 @@ from tests.workflows.po_support import (
     until,
     with_procurement_seed,
 )
+from workflows.purchase_order import PurchaseOrderWorkflow
 
 
 @pytest.fixture
@@ -242,7 +243,7 @@ async def test_cancel_after_release_compensates_in_reverse_order(harness: Harnes
     else:
         handle = await start_po(harness, po)
         await until(handle, lambda st: st.stage == stage)
-    await handle.execute_update("cancel", CancelRequest(reason="no longer needed"), result_type=PoStatus)
+    await handle.execute_update(PurchaseOrderWorkflow.cancel, CancelRequest(reason="no longer needed"))
     result: PoResult = await handle.result()
 
     assert result.outcome is PoOutcome.CANCELLED and "no longer needed" in (result.cancel_reason or "")
@@ -258,22 +259,25 @@ async def test_receipts_refuse_over_receipt_and_convert_units(harness: Harness) 
     await refused(receive(handle, 1, "20"), "more than line 1 still expects")
     await refused(receive(handle, 9, "1"), "no line 9")
     await refused(receive(handle, 1, "1", "BX"), "cannot be converted")
-    await refused(
-        handle.execute_update("cancel", CancelRequest(reason="too late"), result_type=PoStatus), "has receipts"
-    )
+    await refused(handle.execute_update(PurchaseOrderWorkflow.cancel, CancelRequest(reason="too late")), "has receipts")
     assert len(harness.systems.procurement.receipts["PO-2026-000451"]) == 1
 
 
 async def test_a_supplier_hold_keeps_the_po_from_closing_until_released(harness: Harness) -> None:
     handle = await open_po(harness, purchase_order())
-    await handle.signal("supplier_hold_changed", SupplierHoldNotice(on_hold=True, reason="suspended", event_id="e1"))
+    await handle.signal(
+        PurchaseOrderWorkflow.supplier_hold_changed, SupplierHoldNotice(on_hold=True, reason="suspended", event_id="e1")
+    )
     await receive(handle, 1, "20")
     await receive(handle, 2, "10")
     await invoice_all(handle, (1, "20"), (2, "10"))
     status = await until(handle, lambda s: s.on_hold and s.lines[1].invoiced == 10)
     assert status.outcome is None and status.hold_reason == "suspended"
 
-    await handle.signal("supplier_hold_changed", SupplierHoldNotice(on_hold=False, reason="reinstated", event_id="e2"))
+    await handle.signal(
+        PurchaseOrderWorkflow.supplier_hold_changed,
+        SupplierHoldNotice(on_hold=False, reason="reinstated", event_id="e2"),
+    )
     result: PoResult = await handle.result()
     assert result.outcome is PoOutcome.CLOSED
 
@@ -316,7 +320,7 @@ async def test_a_long_po_continues_as_new_and_keeps_its_progress(harness: Harnes
     po = purchase_order()
     handle = await start_po(harness, po, PoPolicy(continue_as_new_after=50))
     await until(handle, lambda s: s.stage == "awaiting_acknowledgement")
-    await handle.signal("acknowledgement_received", ack(po.po_number))
+    await handle.signal(PurchaseOrderWorkflow.acknowledgement_received, ack(po.po_number))
     first_run = handle.first_execution_run_id
     for _ in range(20):
         await receive(handle, 1, "1")

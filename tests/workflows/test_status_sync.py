@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 from temporalio.client import WorkflowHandle
 
-from domain.events import CrossReference, VendorStatus, VendorStatusEvent
+from domain.events import CrossReference, VendorStatusEvent
 from domain.status_sync import StatusSyncInput, StatusSyncResult, StatusSyncState, status_sync_workflow_id
-from tests.workflows.conftest import Harness
+from domain.supplier import VendorStatus
+from starter.operations.processes import signal_name
+from tests.support.harness import Harness
 from workflows.status_sync import SupplierStatusSyncWorkflow
 
 
@@ -32,7 +34,7 @@ async def signal_with_start(h: Harness, evt: VendorStatusEvent, suffix: str) -> 
         StatusSyncInput(vendor_id=evt.vendor_id),
         id=status_sync_workflow_id(evt.vendor_id) + suffix,
         task_queue=h.task_queue,
-        start_signal="status_changed",
+        start_signal=signal_name(SupplierStatusSyncWorkflow.status_changed),
         start_signal_args=[evt],
         result_type=StatusSyncResult,
     )
@@ -107,7 +109,7 @@ async def test_a_suspension_holds_the_suppliers_open_pos_and_reinstatement_relea
     erp_po = harness.systems.procurement.pos["PO-2026-000451"]
     assert erp_po.hold is not None and erp_po.hold.kind == "supplier_status"
 
-    await sync.signal("status_changed", event(VendorStatus.REINSTATED, erp_id="SUP-0002"))
+    await sync.signal(SupplierStatusSyncWorkflow.status_changed, event(VendorStatus.REINSTATED, erp_id="SUP-0002"))
     await until(po_handle, lambda s: not s.on_hold)
     assert harness.systems.procurement.pos["PO-2026-000451"].hold is None
     state: StatusSyncState = await sync.query(SupplierStatusSyncWorkflow.status)

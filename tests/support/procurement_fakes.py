@@ -1,5 +1,6 @@
 """In-memory ERP procurement, inventory, vendor channel and AP, honouring idempotency keys the
-way the real systems do (same key -> the first answer), and recording every call."""
+way the real systems do (same key -> the first answer), and recording every call. Each fake
+subclasses its port, so the type checker reports a fake that drifts from it."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from adapters.accounts_payable import AccountsPayablePort
+from adapters.erp_procurement import ErpProcurementPort
 from adapters.errors import BusinessRuleError, NotFoundError
-from domain.purchasing import (
+from adapters.inventory import InventoryPort
+from adapters.vendor_channel import VendorChannelPort
+from domain.purchasing import Invoice, PoAcknowledgement, PurchaseOrder, Receipt, ReceiptLine, normalise_invoice_number
+from domain.system_records import (
     ApInvoice,
     ApInvoiceStatus,
     Dispute,
@@ -23,16 +29,10 @@ from domain.purchasing import (
     ErpPoStatus,
     ErpPurchaseOrder,
     InventoryBalance,
-    Invoice,
     MatchedLine,
-    PoAcknowledgement,
-    PurchaseOrder,
-    Receipt,
-    ReceiptLine,
     Reservation,
     ReservationRequest,
     VendorNotification,
-    normalise_invoice_number,
 )
 
 
@@ -62,7 +62,7 @@ class Keyed:
 
 
 @dataclass
-class FakeProcurementErp(Keyed):
+class FakeProcurementErp(Keyed, ErpProcurementPort):
     pos: dict[str, ErpPurchaseOrder] = field(default_factory=dict)
     receipts: dict[str, list[Receipt]] = field(default_factory=dict)
     invoices: dict[str, ErpInvoice] = field(default_factory=dict)
@@ -70,7 +70,7 @@ class FakeProcurementErp(Keyed):
 
     async def create_purchase_order(self, po: PurchaseOrder, *, idempotency_key: str) -> ErpPurchaseOrder:
         if (done := self.replay("create_purchase_order", idempotency_key)) is not None:
-            return done  # type: ignore[no-any-return]
+            return done
         if po.po_number in self.pos:
             raise BusinessRuleError("erp", "duplicate_po_number", "PO number exists", status=409)
         created = ErpPurchaseOrder(
@@ -92,7 +92,7 @@ class FakeProcurementErp(Keyed):
             ],
         )
         self.pos[po.po_number] = created
-        return self.remember(idempotency_key, created)  # type: ignore[no-any-return]
+        return self.remember(idempotency_key, created)
 
     async def get_purchase_order(self, po_number: str) -> ErpPurchaseOrder:
         if po_number not in self.pos:
@@ -148,7 +148,7 @@ class FakeProcurementErp(Keyed):
         self, po_number: str, lines: list[ReceiptLine], *, received_by: str, idempotency_key: str
     ) -> Receipt:
         if (done := self.replay("record_receipt", idempotency_key)) is not None:
-            return done  # type: ignore[no-any-return]
+            return done
         await self.get_purchase_order(po_number)
         receipt = Receipt(
             receipt_id=f"RCV-{next(self._ids):06d}",
@@ -158,14 +158,14 @@ class FakeProcurementErp(Keyed):
             received_by=received_by,
         )
         self.receipts.setdefault(po_number, []).append(receipt)
-        return self.remember(idempotency_key, receipt)  # type: ignore[no-any-return]
+        return self.remember(idempotency_key, receipt)
 
     async def list_receipts(self, po_number: str) -> list[Receipt]:
         return list(self.receipts.get(po_number, []))
 
     async def create_invoice(self, draft: ErpInvoiceDraft, *, idempotency_key: str) -> ErpInvoice:
         if (done := self.replay("create_invoice", idempotency_key)) is not None:
-            return done  # type: ignore[no-any-return]
+            return done
         voucher = ErpInvoice(
             erp_invoice_id=f"INV-{next(self._ids):06d}",
             invoice_number=draft.invoice.invoice_number,
@@ -178,7 +178,7 @@ class FakeProcurementErp(Keyed):
             matched_lines=draft.matched_lines,
         )
         self.invoices[voucher.erp_invoice_id] = voucher
-        return self.remember(idempotency_key, voucher)  # type: ignore[no-any-return]
+        return self.remember(idempotency_key, voucher)
 
     async def list_invoices(self, *, supplier_id: str | None = None, po_number: str | None = None) -> list[ErpInvoice]:
         return [
@@ -211,7 +211,7 @@ class FakeProcurementErp(Keyed):
 
 
 @dataclass
-class FakeInventory(Keyed):
+class FakeInventory(Keyed, InventoryPort):
     reservations: dict[str, Reservation] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -223,10 +223,10 @@ class FakeInventory(Keyed):
 
     async def reserve(self, request: ReservationRequest, *, idempotency_key: str) -> Reservation:
         if (done := self.replay("reserve", idempotency_key)) is not None:
-            return done  # type: ignore[no-any-return]
+            return done
         reservation = Reservation(reservation_id=f"RSV-{next(self._ids):06d}", **request.model_dump())
         self.reservations[reservation.reservation_id] = reservation
-        return self.remember(idempotency_key, reservation)  # type: ignore[no-any-return]
+        return self.remember(idempotency_key, reservation)
 
     async def release(self, reservation_id: str, *, idempotency_key: str) -> Reservation:
         self.replay("release", idempotency_key)
@@ -245,7 +245,7 @@ class FakeInventory(Keyed):
 
 
 @dataclass
-class FakeVendorChannel(Keyed):
+class FakeVendorChannel(Keyed, VendorChannelPort):
     sent: dict[str, VendorNotification] = field(default_factory=dict)
     cancelled: list[str] = field(default_factory=list)
 
@@ -262,7 +262,7 @@ class FakeVendorChannel(Keyed):
 
 
 @dataclass
-class FakeAp(Keyed):
+class FakeAp(Keyed, AccountsPayablePort):
     invoices: dict[str, ApInvoice] = field(default_factory=dict)
     disputes: dict[str, Dispute] = field(default_factory=dict)
     approvals: list[str] = field(default_factory=list)
@@ -282,7 +282,7 @@ class FakeAp(Keyed):
 
     async def capture(self, invoice: Invoice, *, captured_by: str, idempotency_key: str) -> ApInvoice:
         if (done := self.replay("capture", idempotency_key)) is not None:
-            return done  # type: ignore[no-any-return]
+            return done
         number = normalise_invoice_number(invoice.invoice_number)
         if await self.find_invoices(supplier_id=invoice.supplier_id, invoice_number=invoice.invoice_number):
             raise BusinessRuleError("ap", "duplicate_invoice", "invoice number already captured", status=409)
@@ -297,7 +297,7 @@ class FakeAp(Keyed):
             captured_by=captured_by,
         )
         self.invoices[captured.ap_invoice_id] = captured
-        return self.remember(idempotency_key, captured)  # type: ignore[no-any-return]
+        return self.remember(idempotency_key, captured)
 
     async def approve(
         self, ap_invoice_id: str, amount: Decimal, *, reason: str, approved_by: str, idempotency_key: str

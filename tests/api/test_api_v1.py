@@ -24,9 +24,10 @@ from starter.api.app import create_app
 from starter.api.security import SCOPES, issue_token, sha256_hex
 from store import Store
 from tests.examples import example_json
-from tests.workflows.conftest import Harness, Systems, worker_harness
+from tests.support.harness import Harness, Systems, worker_harness
 from tests.workflows.po_support import until, with_procurement_seed
 from workflows import search_attributes as sa
+from workflows.purchase_order import PurchaseOrderWorkflow
 
 ALL_SCOPES = sorted(SCOPES)
 API_KEY = "sbk_test_key_for_the_erp_bridge"
@@ -135,7 +136,7 @@ async def test_a_po_is_submitted_read_received_and_cancel_refused_after_receipt(
         handle = harness.client.get_workflow_handle("purchase-order-PO-2026-000451")
         from tests.workflows.po_support import ack
 
-        await handle.signal("acknowledgement_received", ack("PO-2026-000451"))
+        await handle.signal(PurchaseOrderWorkflow.acknowledgement_received, ack("PO-2026-000451"))
         await until(handle, lambda s: s.stage == "open")
 
         got = await client.get("/v1/purchase-orders/PO-2026-000451", headers=headers)
@@ -240,6 +241,8 @@ async def test_audit_reads_filter_and_the_chain_verifies(harness: Harness, tmp_p
         assert [i["action"] for i in items] == ["purchase_order.submitted"] and items[0]["hash"]
         assert store.audit.verify().ok
         is_problem(await client.get("/v1/audit?limit=5000", headers=bearer(settings)), 422)
+        # past the database's integers: refused as input, not a 500
+        is_problem(await client.get("/v1/audit?offset=9223372036854775808", headers=bearer(settings)), 422)
 
 
 async def test_rate_limits_answer_429_with_retry_after(harness: Harness, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from domain.status_sync import status_sync_workflow_id
 from runtime.settings import Settings
 from runtime.webhooks import SIGNATURE_HEADER, sign
 from starter.api.app import create_app
-from tests.workflows.conftest import Harness
+from tests.support.harness import Harness
 
 SECRET = "test-webhook-secret"
 

@@ -1,4 +1,6 @@
-"""Hand-written fakes of the ports: in-memory systems that record what they were asked."""
+"""Hand-written fakes of the ports: in-memory systems that record what they were asked.
+
+Each fake subclasses its port, so the type checker reports a fake that drifts from it."""
 
 from __future__ import annotations
 
@@ -9,8 +11,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from adapters.contracts import ContractsPort
+from adapters.erp import ErpPort
 from adapters.errors import BusinessRuleError, NotFoundError, TransientError
-from adapters.screening import TinMatchResult
+from adapters.screening import ScreeningPort, TinMatchResult
+from adapters.store import StorePort
+from adapters.vendor_management import VendorManagementPort
+from domain.audit import AuditRecord
 from domain.events import BusinessEvent, CrossReference
 from domain.exclusions import ExclusionRecord
 from domain.reference import Contract, Item, Location, PriceTier
@@ -22,12 +29,13 @@ from domain.supplier import (
     ErpSupplierUpdate,
     SupplierSite,
     TaxId,
+    TaxIdKind,
     VendorRegistration,
 )
 
 
 @dataclass
-class FakeErp:
+class FakeErp(ErpPort):
     suppliers: dict[str, ErpSupplier] = field(default_factory=dict)
     sites: dict[str, list[SupplierSite]] = field(default_factory=dict)
     bank_accounts: dict[str, list[BankAccount]] = field(default_factory=dict)
@@ -146,7 +154,7 @@ class FakeErp:
 
 
 @dataclass
-class FakeScreening:
+class FakeScreening(ScreeningPort):
     exclusions: list[ExclusionRecord] = field(default_factory=list)
     tin_codes: dict[str, int] = field(default_factory=dict)
     asked: list[str] = field(default_factory=list)
@@ -155,13 +163,13 @@ class FakeScreening:
         self.asked.append("list_exclusions")
         return list(self.exclusions)
 
-    async def match_tin(self, tin: str, tin_kind: object, name: str) -> TinMatchResult:
+    async def match_tin(self, tin: str, tin_kind: TaxIdKind, name: str) -> TinMatchResult:
         self.asked.append("match_tin")
         code = self.tin_codes.get(tin, 0)
         return TinMatchResult(code=code, description="TIN and name match" if code == 0 else f"code {code}")
 
 
-SEED = Path(__file__).resolve().parents[1] / "sandbox" / "seed"
+SEED = Path(__file__).resolve().parents[2] / "sandbox" / "seed"
 
 
 def seed_items() -> dict[str, Item]:
@@ -177,7 +185,7 @@ def seed_contracts() -> dict[str, Contract]:
 
 
 @dataclass
-class FakeContracts:
+class FakeContracts(ContractsPort):
     contracts: dict[str, Contract] = field(default_factory=dict)
     links: list[tuple[str, str]] = field(default_factory=list)
     fail_link: Exception | None = None
@@ -217,7 +225,7 @@ class FakeContracts:
 
 
 @dataclass
-class FakeVendorManagement:
+class FakeVendorManagement(VendorManagementPort):
     links: dict[str, str] = field(default_factory=dict)
     registrations: dict[str, VendorRegistration] = field(default_factory=dict)
 
@@ -229,7 +237,7 @@ class FakeVendorManagement:
 
 
 @dataclass
-class FakeStore:
+class FakeStore(StorePort):
     references: dict[tuple[str, str, str, str], CrossReference] = field(default_factory=dict)
     events: dict[str, BusinessEvent] = field(default_factory=dict)
     fail_record: Exception | None = None
@@ -240,13 +248,15 @@ class FakeStore:
         self.references[(ref.entity, ref.source_system, ref.source_id, ref.target_system)] = ref
         return ref
 
-    def find_cross_reference(self, entity: str, source_system: str, source_id: str, target_system: str):
+    def find_cross_reference(
+        self, entity: str, source_system: str, source_id: str, target_system: str
+    ) -> CrossReference | None:
         return self.references.get((entity, source_system, source_id, target_system))
 
     def remove_cross_reference(self, entity: str, source_system: str, source_id: str, target_system: str) -> bool:
         return self.references.pop((entity, source_system, source_id, target_system), None) is not None
 
-    def append_event(self, event: BusinessEvent, *, audit: object = None) -> bool:
+    def append_event(self, event: BusinessEvent, *, audit: AuditRecord | None = None) -> bool:
         if event.event_id in self.events:
             return False
         self.events[event.event_id] = event

@@ -1,0 +1,130 @@
+"""Decisions people owe a workflow, and every team and routing rule.
+
+One mechanism for every human decision: a workflow opens an `OpenException` (what, why, with
+which evidence, by when) for one team, a person answers with an `ExceptionResolution` through the
+workflow's `resolve_exception` Update, and an unanswered decision escalates once to the team's
+managers when its SLA passes. The kinds: PO pricing approvals and contract exceptions, invoice
+exceptions, and onboarding's possible-duplicate supplier reviews.
+
+Teams are plain strings (they are also the `Team` search attribute and the task inbox's filter);
+`team=None` always means "no team owns the run's next step".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from domain.base import DomainModel
+from domain.matching import Discrepancy, DiscrepancyKind
+
+PRICING_TEAM = "pricing"
+RECEIVING_TEAM = "receiving"
+AP_TEAM = "accounts-payable"
+CONTRACTING_TEAM = "contracting"
+VENDOR_MASTER_TEAM = "vendor-master-data"
+COMPLIANCE_TEAM = "compliance"
+PURCHASING_TEAM = "purchasing"
+
+
+class DecisionKind(StrEnum):
+    PRICING_APPROVAL = "pricing_approval"
+    CONTRACT_EXCEPTION = "contract_exception"
+    INVOICE_EXCEPTION = "invoice_exception"
+    SUPPLIER_REVIEW = "supplier_review"  # a possible duplicate supplier, from onboarding
+
+
+class ExceptionAction(StrEnum):
+    APPROVE = "approve"  # PO: release despite the exception
+    REJECT = "reject"  # PO: do not release; invoice: refuse it
+    ACCEPT_VARIANCE = "accept_variance"  # invoice: pay as billed
+    REQUEST_CREDIT_MEMO = "request_credit_memo"  # invoice: hold, ask the supplier for a credit memo
+    SHORT_PAY = "short_pay"  # invoice: pay what was received at the PO price
+
+
+ACTIONS_FOR: dict[DecisionKind, tuple[ExceptionAction, ...]] = {
+    DecisionKind.PRICING_APPROVAL: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
+    DecisionKind.CONTRACT_EXCEPTION: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
+    DecisionKind.SUPPLIER_REVIEW: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
+    DecisionKind.INVOICE_EXCEPTION: (
+        ExceptionAction.ACCEPT_VARIANCE,
+        ExceptionAction.REQUEST_CREDIT_MEMO,
+        ExceptionAction.SHORT_PAY,
+        ExceptionAction.REJECT,
+    ),
+}
+
+
+class ExceptionResolution(DomainModel):
+    """A person's resolution of an open exception, sent as the `resolve_exception` Update."""
+
+    action: ExceptionAction
+    reason: str = Field(min_length=3, max_length=500)
+    resolved_by: str = Field(default="unknown", min_length=1, max_length=120)
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_has_words(cls, value: str) -> str:
+        if len(value.strip()) < 3:
+            raise ValueError("a reason of at least 3 characters is required")
+        return value.strip()
+
+
+class OpenException(DomainModel):
+    """A decision a team owes a workflow: what, why, with which evidence, by when."""
+
+    exception_id: str = Field(description="the workflow id: one open exception per PO or invoice")
+    kind: DecisionKind
+    team: str
+    summary: str
+    raised_at: datetime
+    due_at: datetime
+    escalation_level: int = 0
+    record: str = Field(description="the PO or invoice number")
+    supplier_id: str
+    discrepancies: list[Discrepancy] = Field(default_factory=list)
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    allowed_actions: list[ExceptionAction] = Field(default_factory=list)
+
+
+class DecisionRecord(DomainModel):
+    kind: DecisionKind
+    team: str
+    resolution: ExceptionResolution
+    decided_at: datetime
+    escalation_level: int = 0
+
+
+def decision_team(kind: DecisionKind) -> str:
+    return CONTRACTING_TEAM if kind is DecisionKind.CONTRACT_EXCEPTION else PRICING_TEAM
+
+
+def manager_team(team: str) -> str:
+    """Where a decision escalates when its SLA passes."""
+    return f"{team}-managers"
+
+
+VENDOR_MASTER_ESCALATION_TEAM = manager_team(VENDOR_MASTER_TEAM)
+
+# One exception per invoice goes to one team: the first kind in this order that was found.
+INVOICE_ROUTING: tuple[tuple[DiscrepancyKind, str], ...] = (
+    (DiscrepancyKind.DUPLICATE_INVOICE, AP_TEAM),
+    (DiscrepancyKind.UNKNOWN_PO_LINE, AP_TEAM),
+    (DiscrepancyKind.UOM_MISMATCH, AP_TEAM),
+    (DiscrepancyKind.PRICE_VARIANCE, PRICING_TEAM),
+    (DiscrepancyKind.NO_RECEIPT, RECEIVING_TEAM),
+    (DiscrepancyKind.QUANTITY_VARIANCE, RECEIVING_TEAM),
+    (DiscrepancyKind.TOTAL_MISMATCH, AP_TEAM),
+)
+
+
+def team_for(kinds: Sequence[DiscrepancyKind]) -> str:
+    """The team an invoice exception with these discrepancies goes to."""
+    for kind, team in INVOICE_ROUTING:
+        if kind in kinds:
+            return team
+    return AP_TEAM

@@ -1,0 +1,53 @@
+"""Which workflow class a run id belongs to, and the one name the client cannot take from a
+method reference. Everything the client sends (starts, updates, signals, queries) goes through
+the workflow's methods, as temporalio samples-python `message_passing/introduction/starter.py`
+does: no workflow, update, signal or query name is spelled out in starter/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import temporalio.workflow
+
+from workflows.invoice import InvoiceWorkflow
+from workflows.onboarding import SupplierOnboardingWorkflow
+from workflows.purchase_order import PurchaseOrderWorkflow
+from workflows.status_sync import SupplierStatusSyncWorkflow
+
+# The three workflows that open decisions for a team: each has a `status` query whose answer
+# carries its `open_exception`, and a `resolve_exception` Update taking an ExceptionResolution.
+DecidingWorkflow = type[SupplierOnboardingWorkflow] | type[PurchaseOrderWorkflow] | type[InvoiceWorkflow]
+Process = DecidingWorkflow | type[SupplierStatusSyncWorkflow]
+
+# Id prefixes, as domain/onboarding.py, domain/purchasing.py and domain/status_sync.py build the ids.
+_DECIDING: tuple[tuple[str, DecidingWorkflow], ...] = (
+    ("supplier-onboarding-", SupplierOnboardingWorkflow),
+    ("purchase-order-", PurchaseOrderWorkflow),
+    ("invoice-", InvoiceWorkflow),
+)
+_BY_PREFIX: tuple[tuple[str, Process], ...] = (*_DECIDING, ("supplier-status-", SupplierStatusSyncWorkflow))
+
+
+def workflow_for(workflow_id: str) -> Process | None:
+    """The workflow class whose runs have ids like this one; None for an id we never start."""
+    return next((cls for prefix, cls in _BY_PREFIX if workflow_id.startswith(prefix)), None)
+
+
+def deciding_workflow(workflow_id: str) -> DecidingWorkflow | None:
+    """The workflow class of a run that may hold a decision (supplier review, PO approval,
+    invoice exception); None for any other id."""
+    return next((cls for prefix, cls in _DECIDING if workflow_id.startswith(prefix)), None)
+
+
+def signal_name(signal: Callable[[Any, Any], None]) -> str:
+    """The registered name of a `@workflow.signal` method.
+
+    Needed only for signal-with-start: `Client.start_workflow(start_signal=...)` takes a string
+    in temporalio 1.35 (temporalio/client/_client.py), unlike `WorkflowHandle.signal`, which takes
+    the method. It resolves the method the way the SDK's own `WorkflowHandle.signal` does
+    (`temporalio.workflow._SignalDefinition.must_name_from_fn_or_str`, exported in
+    `temporalio.workflow.__all__`), so the name stays where the workflow declares it; a method
+    that is not a signal raises here, at the call, rather than signalling a name nobody handles.
+    """
+    return temporalio.workflow._SignalDefinition.must_name_from_fn_or_str(signal)

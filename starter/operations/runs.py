@@ -1,0 +1,171 @@
+"""Reading a run: one `RunView` shape answers every "what happened?" question (the CLI prints
+it, the API returns it), with the workflow's own typed answer kept beside it for Python callers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, PrivateAttr
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.onboarding import OnboardingStage
+from domain.purchasing import purchase_order_workflow_id
+from runtime.settings import Settings
+from starter.operations.processes import workflow_for
+from workflows import search_attributes as sa
+
+M = TypeVar("M", bound=BaseModel)
+QUERY_TIMEOUT = timedelta(seconds=5)
+# Stages where a run waits for someone else (a person, the vendor, the loading dock): `--wait`
+# returns there.
+SETTLED_STAGES = {
+    OnboardingStage.AWAITING_REVIEW.value,
+    "awaiting_approval",
+    "awaiting_acknowledgement",
+    "open",
+    "on_hold",
+    "awaiting_resolution",
+}
+REJECTED_OUTCOMES = {"rejected", "duplicate_invoice"}
+
+
+class UnknownRun(LookupError):
+    pass
+
+
+class DecisionRefused(ValueError):
+    pass
+
+
+class RunView(BaseModel):
+    workflow_id: str
+    workflow_type: str | None = None
+    status: str
+    stage: str | None = None
+    outcome: str | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    ui_url: str | None = None
+    # what `result` was dumped from: the status query's answer while the run runs, its result after
+    _answer: BaseModel | None = PrivateAttr(default=None)
+
+    @property
+    def is_rejection(self) -> bool:
+        return self.outcome in REJECTED_OUTCOMES
+
+    @property
+    def is_failure(self) -> bool:
+        return self.status in {"failed", "terminated", "timed_out", "canceled"}
+
+    def answer(self, model: type[M]) -> M | None:
+        """The workflow's typed answer if it is a `model` (e.g. `PoStatus` while a PO runs,
+        `PoResult` once it completed); None otherwise."""
+        return self._answer if isinstance(self._answer, model) else None
+
+    def with_answer(self, answer: BaseModel) -> RunView:
+        self._answer = answer
+        self.result = answer.model_dump(mode="json")
+        return self
+
+
+def started_view(settings: Settings, workflow_id: str) -> RunView:
+    """What a caller that does not wait learns of a run it just started (or joined)."""
+    return RunView(
+        workflow_id=workflow_id, status="running", stage="received", ui_url=settings.workflow_url(workflow_id)
+    )
+
+
+async def describe_run(client: Client, settings: Settings, workflow_id: str) -> RunView:
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        description = await handle.describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise UnknownRun(f"no workflow with id {workflow_id!r}") from error
+        raise
+    view = RunView(
+        workflow_id=workflow_id,
+        workflow_type=description.workflow_type,
+        status=(description.status or WorkflowExecutionStatus.RUNNING).name.lower(),
+        stage=description.typed_search_attributes.get(sa.STAGE),
+        outcome=description.typed_search_attributes.get(sa.OUTCOME),
+        ui_url=settings.workflow_url(workflow_id),
+    )
+    workflow = workflow_for(workflow_id)
+    if description.status == WorkflowExecutionStatus.RUNNING and workflow is not None:
+        try:  # a query needs a worker: without one, the search attributes still tell the stage
+            status = await handle.query(workflow.status, rpc_timeout=QUERY_TIMEOUT)
+        except RPCError:
+            return view
+        view.with_answer(status)
+        view.stage = getattr(status, "stage", view.stage)
+    elif description.status == WorkflowExecutionStatus.COMPLETED:
+        result = await (
+            client.get_workflow_handle_for(workflow.run, workflow_id) if workflow is not None else handle
+        ).result()
+        if isinstance(result, BaseModel):
+            view.with_answer(result)
+        else:
+            view.result = {"value": result}
+        view.outcome = view.result.get("outcome", view.outcome) if view.result else view.outcome
+    elif description.status is not None:
+        try:
+            await handle.result()
+        except WorkflowFailureError as failure:
+            view.error = failure_message(failure)
+    return view
+
+
+async def wait_until_settled(client: Client, settings: Settings, workflow_id: str, timeout: float) -> RunView:
+    """Poll until the run completes or waits for someone else (a review, an approval, the vendor,
+    receipts, a resolution), or time runs out."""
+    deadline = time.monotonic() + timeout
+    delay = 0.1
+    while True:
+        view = await describe_run(client, settings, workflow_id)
+        if view.status != "running" or view.stage in SETTLED_STAGES or time.monotonic() >= deadline:
+            return view
+        await asyncio.sleep(delay)
+        delay = min(delay * 1.5, 1.0)
+
+
+async def settle(client: Client, settings: Settings, workflow_id: str, *, wait: bool, timeout: float) -> RunView:
+    """The run's view now, or (`wait`) once it settled; a run still busy when `timeout` passed
+    says so in `error` (the CLI then exits 1)."""
+    if not wait:
+        return await describe_run(client, settings, workflow_id)
+    view = await wait_until_settled(client, settings, workflow_id, timeout)
+    if view.status == "running" and view.stage not in SETTLED_STAGES:
+        view.error = f"still {view.stage} after {timeout:.0f}s"
+    return view
+
+
+async def find_run_id(client: Client, ref: str) -> str:
+    """A workflow id, or a PO number (`PO-2026-000451` -> `purchase-order-PO-2026-000451`)."""
+    for candidate in (ref, purchase_order_workflow_id(ref)):
+        try:
+            await client.get_workflow_handle(candidate).describe()
+            return candidate
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+    return ref
+
+
+_GENERIC = {"Workflow execution failed", "Activity task failed", "Workflow update failed"}
+
+
+def failure_message(error: BaseException) -> str:
+    """The chain of causes without the generic wrappers: "onboarding failed ...: contracts refused: ..."."""
+    messages: list[str] = []
+    current: BaseException | None = error
+    while current is not None:
+        text = getattr(current, "message", None) or str(current)
+        if text and text not in _GENERIC and not any(text in m for m in messages):
+            messages.append(text)
+        current = current.__cause__
+    return messages[0] if len(messages) == 1 else "; ".join(messages) if messages else type(error).__name__

@@ -1,0 +1,114 @@
+"""Starting processes: each by its workflow's `run` method, under the id its business key gives
+it (`supplier-onboarding-<vendor id>`, `purchase-order-<po number>`, `invoice-<supplier>-<number>`,
+`supplier-status-<vendor id>`), joining the run while one is open."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from domain.events import VendorStatusEvent
+from domain.invoice_models import InvoiceInput, InvoicePolicy, InvoiceResult
+from domain.onboarding import OnboardingResult, OnboardSupplierInput, onboarding_workflow_id
+from domain.po_models import PoPolicy, PoResult, PurchaseOrderInput
+from domain.purchasing import Invoice, PurchaseOrder, invoice_workflow_id, purchase_order_workflow_id
+from domain.status_sync import StatusSyncInput, status_sync_workflow_id
+from domain.supplier import SupplierOnboardingRequest
+from runtime.settings import Settings
+from starter.operations.processes import signal_name
+from starter.operations.runs import RunView, describe_run
+from workflows.invoice import InvoiceWorkflow
+from workflows.onboarding import SupplierOnboardingWorkflow
+from workflows.purchase_order import PurchaseOrderWorkflow
+from workflows.status_sync import SupplierStatusSyncWorkflow
+
+
+class AlreadyProcessed(ValueError):
+    """A business key (PO number) whose process already finished: it is not run again."""
+
+    def __init__(self, message: str, view: RunView) -> None:
+        super().__init__(message)
+        self.view = view
+
+
+async def start_onboarding(
+    client: Client, settings: Settings, request: SupplierOnboardingRequest
+) -> WorkflowHandle[SupplierOnboardingWorkflow, OnboardingResult]:
+    """Start (or, while one runs, join) the onboarding of this vendor-management registration."""
+    return await client.start_workflow(
+        SupplierOnboardingWorkflow.run,
+        OnboardSupplierInput(request=request, review_sla=settings.review_sla),
+        id=onboarding_workflow_id(request.source.id),
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        static_summary=f"Onboard vendor {request.source.id}",
+    )
+
+
+def po_policy(settings: Settings) -> PoPolicy:
+    return PoPolicy(
+        ack_sla=timedelta(hours=settings.po_ack_sla_hours),
+        ack_cancel_after=timedelta(hours=settings.po_ack_cancel_after_hours),
+        decision_sla=timedelta(hours=settings.decision_sla_hours),
+    )
+
+
+async def start_purchase_order(
+    client: Client, settings: Settings, po: PurchaseOrder, *, submitted_by: str, policy: PoPolicy | None = None
+) -> WorkflowHandle[PurchaseOrderWorkflow, PoResult]:
+    """Start the PO's workflow (`purchase-order-<po number>`); while it runs, join it. A PO number
+    whose workflow completed is refused (`AlreadyProcessed`); one that failed may run again."""
+    workflow_id = purchase_order_workflow_id(po.po_number)
+    try:
+        return await client.start_workflow(
+            PurchaseOrderWorkflow.run,
+            PurchaseOrderInput(po=po, policy=policy or po_policy(settings), submitted_by=submitted_by),
+            id=workflow_id,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            static_summary=f"PO {po.po_number} to {po.supplier_id}",
+        )
+    except WorkflowAlreadyStartedError:
+        view = await describe_run(client, settings, workflow_id)
+        raise AlreadyProcessed(f"PO {po.po_number} was already processed (outcome {view.outcome})", view) from None
+
+
+async def start_invoice(
+    client: Client, settings: Settings, invoice: Invoice, *, submitted_by: str, policy: InvoicePolicy | None = None
+) -> WorkflowHandle[InvoiceWorkflow, InvoiceResult]:
+    """Start the invoice's workflow (`invoice-<supplier>-<number>`); while it runs, join it. After
+    it completed the id may run again: the workflow then finds the duplicate in AP and refuses it."""
+    return await client.start_workflow(
+        InvoiceWorkflow.run,
+        InvoiceInput(
+            invoice=invoice,
+            policy=policy or InvoicePolicy(resolution_sla=timedelta(hours=settings.invoice_resolution_sla_hours)),
+            submitted_by=submitted_by,
+        ),
+        id=invoice_workflow_id(invoice.supplier_id, invoice.invoice_number),
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        static_summary=f"Invoice {invoice.invoice_number} from {invoice.supplier_id} on {invoice.po_number}",
+    )
+
+
+async def deliver_status_event(client: Client, settings: Settings, event: VendorStatusEvent) -> str:
+    """Signal-with-start the vendor's status-sync workflow (its `status_changed` signal); returns
+    its workflow id."""
+    workflow_id = status_sync_workflow_id(event.vendor_id)
+    await client.start_workflow(
+        SupplierStatusSyncWorkflow.run,
+        StatusSyncInput(vendor_id=event.vendor_id),
+        id=workflow_id,
+        task_queue=settings.task_queue,
+        start_signal=signal_name(SupplierStatusSyncWorkflow.status_changed),
+        start_signal_args=[event],
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    return workflow_id

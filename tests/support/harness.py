@@ -1,0 +1,99 @@
+"""A worker over fakes in a time-skipping Temporal: the systems the workflow and API tests run on.
+
+`Systems.activities()` builds the activity objects through `worker.build_activities`, the same
+composition root the real worker uses, with the fakes in place of the httpx adapters and the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from runtime.binaries import test_server_path
+from runtime.namespace import ensure_search_attributes
+from runtime.settings import Settings
+from runtime.temporal_client import data_converter
+from tests.support.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
+from tests.support.procurement_fakes import FakeAp, FakeInventory, FakeProcurementErp, FakeVendorChannel
+from worker import WORKFLOWS, activity_functions, build_activities, workflow_runner
+from workflows.search_attributes import REGISTRATION
+
+
+@dataclass
+class Systems:
+    erp: FakeErp = field(default_factory=FakeErp)
+    screening: FakeScreening = field(default_factory=FakeScreening)
+    contracts: FakeContracts = field(default_factory=FakeContracts)
+    vendor_management: FakeVendorManagement = field(default_factory=FakeVendorManagement)
+    store: FakeStore = field(default_factory=FakeStore)
+    procurement: FakeProcurementErp = field(default_factory=FakeProcurementErp)
+    inventory: FakeInventory = field(default_factory=FakeInventory)
+    vendor_channel: FakeVendorChannel = field(default_factory=FakeVendorChannel)
+    ap: FakeAp = field(default_factory=FakeAp)
+
+    def activities(self) -> list[object]:
+        return build_activities(
+            erp=self.erp,
+            screening=self.screening,
+            contracts=self.contracts,
+            vendor_management=self.vendor_management,
+            procurement=self.procurement,
+            inventory=self.inventory,
+            vendor_channel=self.vendor_channel,
+            accounts_payable=self.ap,
+            store=self.store,
+        )
+
+
+def seeded_systems() -> Systems:
+    """Fakes holding the suppliers and contracts the workflow tests start from."""
+    systems = Systems()
+    systems.erp.seed("SUP-0001", "Lakeshore Medical Products Inc", "36-4412098")
+    systems.erp.seed("SUP-0002", "Northgate Surgical Supply LLC", "52-1987345")
+    systems.erp.seed("SUP-0005", "Summit Laboratory Diagnostics LLC", "46-3891042", status="inactive")
+    systems.contracts.seed("CTR-2026-0107", "SUP-0002")
+    systems.contracts.seed("CTR-NEW-0001", None)
+    return systems
+
+
+@dataclass
+class Harness:
+    env: WorkflowEnvironment
+    systems: Systems
+    task_queue: str
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+
+@contextlib.asynccontextmanager
+async def worker_harness(env: WorkflowEnvironment, systems: Systems) -> AsyncIterator[Harness]:
+    """A worker over `systems` on a fresh task queue of `env`."""
+    task_queue = f"test-{uuid.uuid4()}"
+    async with Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        workflow_runner=workflow_runner(),
+        activities=activity_functions(*systems.activities()),
+    ):
+        yield Harness(env=env, systems=systems, task_queue=task_queue)
+
+
+@contextlib.asynccontextmanager
+async def running_harness(systems: Systems) -> AsyncIterator[Harness]:
+    """A time-skipping environment with our search attributes and a worker over `systems`."""
+    converter = data_converter(Settings(environment="development"))
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=converter, test_server_existing_path=str(test_server_path())
+    ) as env:
+        await ensure_search_attributes(env.client, REGISTRATION)
+        async with worker_harness(env, systems) as harness:
+            yield harness
