@@ -13,5 +13,7 @@ COPY sandbox sandbox
 COPY examples examples
 COPY worker.py .
 RUN pip install --no-cache-dir '.[postgres]'
-ENV SUPPLYBRIDGE_HOST=0.0.0.0
+# The image listens beyond loopback, so it runs as production: published or weak secrets are
+# refused at start and the payload codec needs a login (starter/api/codec_routes.py).
+ENV SUPPLYBRIDGE_HOST=0.0.0.0 SUPPLYBRIDGE_ENVIRONMENT=production
 ENTRYPOINT ["supplybridge"]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -151,6 +153,9 @@ async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
         store.close()
 
 
+SHUTDOWN_MARGIN_SECONDS = 5.0
+
+
 def build_worker(client: Client, settings: Settings, activities: Sequence[object]) -> Worker:
     return Worker(
         client,
@@ -159,12 +164,27 @@ def build_worker(client: Client, settings: Settings, activities: Sequence[object
         workflow_runner=workflow_runner(),
         activities=activity_functions(*activities),
         max_concurrent_activities=50,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
     )
 
 
 async def run_worker(settings: Settings, client: Client, stop: asyncio.Event | None = None) -> None:
-    """Run until `stop` is set (or forever), then shut the worker down gracefully."""
+    """Run until `stop` is set (or forever), then shut the worker down: running activities get
+    the graceful timeout to finish, are then cancelled, and after a few more seconds the worker
+    stops waiting for any that ignore it (a call stuck in a thread cannot be interrupted). Whatever
+    did not finish is retried by Temporal on the next worker: nothing is lost, and SIGTERM never
+    hangs a deployment."""
     async with activity_objects(settings) as objects:
         worker = build_worker(client, settings, objects)
-        async with worker:
-            await (stop.wait() if stop else asyncio.Event().wait())
+        running = asyncio.create_task(worker.run())
+        stopping = asyncio.create_task(stop.wait() if stop else asyncio.Event().wait())
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if running.done():
+            running.result()  # a worker that died on its own: raise why
+            return
+        deadline = settings.worker_graceful_shutdown_seconds + SHUTDOWN_MARGIN_SECONDS
+        try:
+            await asyncio.wait_for(worker.shutdown(), timeout=deadline)
+        except TimeoutError:
+            logging.getLogger(__name__).warning("worker stopped after %.0f s with activities still running", deadline)

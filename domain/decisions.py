@@ -36,6 +36,7 @@ class DecisionKind(StrEnum):
     CONTRACT_EXCEPTION = "contract_exception"
     INVOICE_EXCEPTION = "invoice_exception"
     SUPPLIER_REVIEW = "supplier_review"  # a possible duplicate supplier, from onboarding
+    PURCHASE_APPROVAL = "purchase_approval"  # a PO above the value thresholds, for purchasing
 
 
 class ExceptionAction(StrEnum):
@@ -50,6 +51,7 @@ ACTIONS_FOR: dict[DecisionKind, tuple[ExceptionAction, ...]] = {
     DecisionKind.PRICING_APPROVAL: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
     DecisionKind.CONTRACT_EXCEPTION: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
     DecisionKind.SUPPLIER_REVIEW: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
+    DecisionKind.PURCHASE_APPROVAL: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
     DecisionKind.INVOICE_EXCEPTION: (
         ExceptionAction.ACCEPT_VARIANCE,
         ExceptionAction.REQUEST_CREDIT_MEMO,
@@ -63,7 +65,12 @@ class ExceptionResolution(DomainModel):
     """A person's resolution of an open exception, sent as the `resolve_exception` Update."""
 
     action: ExceptionAction
-    reason: str = Field(min_length=3, max_length=500)
+    reason: str = Field(
+        min_length=3,
+        max_length=500,
+        pattern=r"^\s*\S[\s\S]*\S[\s\S]*\S\s*$",
+        description="why: at least 3 characters besides spaces",
+    )
     resolved_by: str = Field(default="unknown", min_length=1, max_length=120)
 
     @field_validator("reason")
@@ -100,7 +107,12 @@ class DecisionRecord(DomainModel):
 
 
 def decision_team(kind: DecisionKind) -> str:
-    return CONTRACTING_TEAM if kind is DecisionKind.CONTRACT_EXCEPTION else PRICING_TEAM
+    """The team that decides a PO's exception of this kind."""
+    if kind is DecisionKind.CONTRACT_EXCEPTION:
+        return CONTRACTING_TEAM
+    if kind is DecisionKind.PURCHASE_APPROVAL:
+        return PURCHASING_TEAM
+    return PRICING_TEAM
 
 
 def manager_team(team: str) -> str:

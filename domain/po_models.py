@@ -49,6 +49,16 @@ class PoPolicy(DomainModel):
         default=timedelta(hours=24), description="after the escalation, how long until the PO is cancelled"
     )
     decision_sla: timedelta = timedelta(hours=24)
+    approval_line_amount: Decimal | None = Field(
+        default=None, description="a line worth more needs a purchasing approval (None: no threshold)"
+    )
+    approval_order_amount: Decimal | None = Field(
+        default=None, description="an order worth more needs a purchasing approval (None: no threshold)"
+    )
+    invoice_sla: timedelta | None = Field(
+        default=timedelta(days=30),
+        description="once every line is received, how long the invoice may take before accounts-payable is asked",
+    )
     continue_as_new_after: int = Field(default=5000, ge=50, description="history events per run")
 
 
@@ -79,6 +89,7 @@ class PoRejectionKind(StrEnum):
     CONTRACT_REJECTED = "contract_rejected"
     PRICING_REJECTED = "pricing_rejected"
     VENDOR_REJECTED = "vendor_rejected"
+    APPROVAL_REJECTED = "approval_rejected"  # above the value thresholds and refused by purchasing
 
 
 class PoLineProgress(DomainModel):
@@ -112,6 +123,15 @@ class PoInvoiceNotice(DomainModel):
     outcome: str
     lines: list[tuple[int, Decimal]] = Field(default_factory=list, description="(PO line, quantity in its unit)")
     amount: Decimal = Decimal(0)
+
+
+class PoInvoiceFailure(DomainModel):
+    """Sent by an invoice workflow to its PO when the invoice run failed: the PO goes to
+    accounts-payable with the reason instead of waiting silently for an approval that will not come."""
+
+    invoice_workflow_id: str
+    invoice_number: str
+    reason: str
 
 
 class SupplierHoldNotice(DomainModel):
@@ -154,6 +174,9 @@ class PoProgress(DomainModel):
     warnings: list[str] = Field(default_factory=list, description="e.g. the order takes the ship-to above par")
     receipts: list[str] = Field(default_factory=list)
     receipt_count: int = 0
+    received_in_full_at: datetime | None = None
+    invoice_overdue: bool = False
+    invoice_failures: list[str] = Field(default_factory=list, description="why invoice runs of this PO failed")
     invoices: list[str] = Field(default_factory=list)
     decisions: list[DecisionRecord] = Field(default_factory=list)
     runs: int = 1

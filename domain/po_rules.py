@@ -9,11 +9,11 @@ from decimal import Decimal
 from pydantic import Field
 
 from domain.base import DomainModel
-from domain.po_models import PoLineProgress, ProcurementTerms, SupplierStanding
-from domain.purchasing import AckLineStatus, AcknowledgementLine, PoAcknowledgement, PurchaseOrder
+from domain.po_models import PoLineProgress, PoPolicy, ProcurementTerms, SupplierStanding
+from domain.purchasing import AckLineStatus, AcknowledgementLine, PoAcknowledgement, PurchaseOrder, extended
 from domain.reference import Contract, Item
 from domain.supplier import BLOCKS_PURCHASING
-from domain.system_records import ErpPoLineChange, InventoryBalance
+from domain.system_records import ErpPoLineChange, InventoryBalance, ReservationRequest, VendorNotification
 from domain.validation import ValidationIssue
 
 
@@ -146,6 +146,61 @@ def assess_purchase_order(po: PurchaseOrder, terms: ProcurementTerms, order_date
                 )
             )
     return result
+
+
+def value_over_thresholds(po: PurchaseOrder, policy: PoPolicy) -> list[ValidationIssue]:
+    """What makes the order need a purchasing approval: lines, or the whole order, worth more than
+    the policy's thresholds (none when the policy sets none)."""
+    issues = []
+    if policy.approval_line_amount is not None:
+        for index, line in enumerate(po.lines):
+            amount = extended(line.quantity, line.unit_price)
+            if amount > policy.approval_line_amount:
+                issues.append(
+                    ValidationIssue(
+                        field=f"lines.{index}",
+                        reason=f"line {line.line} is worth {amount} {po.currency}, above the approval "
+                        f"threshold of {policy.approval_line_amount}",
+                    )
+                )
+    if policy.approval_order_amount is not None and po.total > policy.approval_order_amount:
+        issues.append(
+            ValidationIssue(
+                field="lines",
+                reason=f"the order is worth {po.total} {po.currency}, above the approval threshold of "
+                f"{policy.approval_order_amount}",
+            )
+        )
+    return issues
+
+
+def reservation_requests(po: PurchaseOrder) -> list[tuple[int, ReservationRequest]]:
+    """Stock to reserve at the ship-to location for each line, referenced by PO and line."""
+    return [
+        (
+            line.line,
+            ReservationRequest(
+                location_id=po.ship_to,
+                item_id=line.item_id,
+                quantity=line.quantity,
+                uom=line.uom,
+                reference=f"{po.po_number}/{line.line}",
+            ),
+        )
+        for line in po.lines
+    ]
+
+
+def vendor_notification(po: PurchaseOrder, order_date: date) -> VendorNotification:
+    """What the vendor is sent: the lines, each with its need-by date (the order's when unset)."""
+    return VendorNotification(
+        po_number=po.po_number,
+        supplier_id=po.supplier_id,
+        order_date=order_date,
+        ship_to=po.ship_to,
+        currency=po.currency,
+        lines=[line.model_copy(update={"need_by": line.need_by or po.need_by}) for line in po.lines],
+    )
 
 
 def inventory_warnings(po: PurchaseOrder, balances: list[InventoryBalance], items: dict[str, Item]) -> list[str]:

@@ -16,27 +16,58 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from domain.base import DomainModel, LenientModel
+from domain.base import DomainModel, IsoDate, LenientModel, decimal_text
 
 MAX_LINES = 500
 MONEY_PLACES = 4  # unit prices; extended amounts are rounded to cents only for display
 
+# One pattern for every business id that becomes part of a workflow id and of an API path (PO and
+# invoice numbers, vendor ids, ERP ids): no `/`, no `%`, no space, never `.` or `..` alone, so
+# whatever is accepted stays addressable at `/v1/purchase-orders/{po_number}` and its kin.
+BUSINESS_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
+BUSINESS_ID_RULE = "1 to 40 letters, digits and . _ - (starting with a letter or digit)"
 DocumentNumber = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=40,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$",
-        description="letters, digits and . _ / - (starting with a letter or digit)",
-    ),
+    str, Field(min_length=1, max_length=40, pattern=BUSINESS_ID_PATTERN, description=BUSINESS_ID_RULE)
 ]
-SystemId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+SystemId = Annotated[str, Field(min_length=1, max_length=40, pattern=BUSINESS_ID_PATTERN, description=BUSINESS_ID_RULE)]
 UnitOfMeasure = Annotated[
     str, Field(min_length=1, max_length=8, pattern=r"^[A-Z0-9]+$", description="item-master unit, e.g. CS, BX, EA")
 ]
-Quantity = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=4, description="more than zero")]
-Price = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=MONEY_PLACES, description="zero or more")]
-Amount = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2, description="zero or more, in cents")]
+# Hard limits no approval can lift: past them a document is a typo or an attack, never an order.
+# (Amounts a person must approve first are settings: PoPolicy's approval thresholds.)
+MAX_QUANTITY = Decimal("999999.9999")
+MAX_UNIT_PRICE = Decimal("9999999.9999")
+MAX_ORDER_AMOUNT = Decimal(50_000_000)
+Quantity = Annotated[
+    Decimal,
+    Field(gt=0, le=MAX_QUANTITY, max_digits=14, decimal_places=4),
+    *decimal_text(
+        pattern=r"^(?=[0-9.]*[1-9])[0-9]{1,6}(\.[0-9]{1,4})?$",
+        integer_min=1,
+        integer_max=999_999,
+        description="more than zero, at most 999999.9999",
+    ),
+]
+Price = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_UNIT_PRICE, max_digits=14, decimal_places=MONEY_PLACES),
+    *decimal_text(
+        pattern=r"^[0-9]{1,7}(\.[0-9]{1,4})?$",
+        integer_min=0,
+        integer_max=9_999_999,
+        description="zero or more, at most 9999999.9999",
+    ),
+]
+Amount = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=16, decimal_places=2),
+    *decimal_text(
+        pattern=r"^[0-9]{1,14}(\.[0-9]{1,2})?$",
+        integer_min=0,
+        integer_max=99_999_999_999_999,
+        description="zero or more, in cents",
+    ),
+]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD")]
 
 
@@ -61,7 +92,7 @@ class PurchaseOrderLine(DomainModel):
     quantity: Quantity
     uom: UnitOfMeasure
     unit_price: Price
-    need_by: date | None = Field(default=None, description="defaults to the order's need_by")
+    need_by: IsoDate | None = Field(default=None, description="defaults to the order's need_by")
     description: str | None = Field(default=None, max_length=240)
 
 
@@ -75,13 +106,17 @@ class PurchaseOrder(DomainModel):
     bill_to: SystemId = Field(description="location id")
     requester: str = Field(min_length=1, max_length=120)
     currency: Currency = "USD"
-    order_date: date | None = Field(default=None, description="defaults to the day the workflow starts")
-    need_by: date | None = None
+    order_date: IsoDate | None = Field(default=None, description="defaults to the day the workflow starts")
+    need_by: IsoDate | None = None
     lines: list[PurchaseOrderLine] = Field(min_length=1, max_length=MAX_LINES)
 
     @model_validator(mode="after")
     def _check_lines(self) -> PurchaseOrder:
         _unique_lines(self.lines, "purchase order")
+        if self.total > MAX_ORDER_AMOUNT:
+            raise ValueError(
+                f"the order's total {self.total} {self.currency} is above the hard limit of {MAX_ORDER_AMOUNT}"
+            )
         return self
 
     def line(self, number: int) -> PurchaseOrderLine | None:
@@ -126,6 +161,15 @@ class PoAcknowledgement(LenientModel):
     supplier_id: str | None = None
     acknowledged_at: datetime
     lines: list[AcknowledgementLine] = Field(default_factory=list)
+    source: str | None = Field(
+        default=None,
+        description="who delivered it (set by the API from the caller's identity, never from the body): "
+        "part of the acknowledgement's identity, so an event id another caller used cannot shadow it",
+    )
+
+    @property
+    def identity(self) -> str:
+        return self.event_id if self.source is None else f"{self.source}:{self.event_id}"
 
 
 # --- receipts --------------------------------------------------------------------------------
@@ -166,7 +210,7 @@ class Invoice(DomainModel):
     invoice_number: DocumentNumber
     supplier_id: SystemId
     po_number: DocumentNumber
-    invoice_date: date
+    invoice_date: IsoDate
     currency: Currency = "USD"
     lines: list[InvoiceLine] = Field(min_length=1, max_length=MAX_LINES)
     freight: Amount = Decimal("0.00")

@@ -59,10 +59,8 @@ class SensitiveStr:
         def to_sensitive(value: Any) -> SensitiveStr:
             if isinstance(value, SensitiveStr):
                 return value
-            if isinstance(value, int) and not isinstance(value, bool):
-                value = str(value)
-            if not isinstance(value, str):
-                raise ValueError("must be a string of digits")
+            if not isinstance(value, str):  # an integer would lose an account number's leading zeros
+                raise ValueError("must be a string (digits in quotes)")
             return cls(value.strip())
 
         return core_schema.no_info_plain_validator_function(

@@ -3,12 +3,15 @@ and what the ERP supplier master holds."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import EmailStr, Field, field_validator
+from pydantic import EmailStr, Field, ModelWrapValidatorHandler, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from domain.base import DomainModel, LenientModel
+from domain.base import DomainModel, IsoDate, LenientModel
+from domain.purchasing import BUSINESS_ID_PATTERN, BUSINESS_ID_RULE
 from domain.sensitive import Sensitive
 
 
@@ -64,8 +67,8 @@ class Contact(DomainModel):
 
 class CredentialDocument(DomainModel):
     kind: str = Field(min_length=1, max_length=60)
-    received_on: date | None = None
-    expires_on: date | None = None
+    received_on: IsoDate | None = None
+    expires_on: IsoDate | None = None
 
 
 class VendorStatus(StrEnum):
@@ -101,7 +104,7 @@ class Credentialing(DomainModel):
 
 class SourceRef(DomainModel):
     system: str = Field(min_length=1, max_length=60)
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    id: str = Field(min_length=1, max_length=40, pattern=BUSINESS_ID_PATTERN, description=BUSINESS_ID_RULE)
 
 
 class SupplierOnboardingRequest(DomainModel):
@@ -127,10 +130,32 @@ class SupplierOnboardingRequest(DomainModel):
     contract_refs: list[str] = Field(default_factory=list)
     credentialing: Credentialing
 
-    @field_validator("legal_name", "dba_name")
+    @field_validator("legal_name", "dba_name", mode="before")
     @classmethod
-    def _strip(cls, value: str | None) -> str | None:
-        return value.strip() if value is not None else None
+    def _strip(cls, value: Any) -> Any:
+        """Stripped before the length rules apply, so a name of spaces is refused as empty."""
+        return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem_at_once(cls, data: Any, handler: ModelWrapValidatorHandler[SupplierOnboardingRequest]) -> Any:
+        """A request that does not parse is also checked against the business rules wherever its
+        parts do, so the sender learns every problem in one answer (CLI and API alike)."""
+        try:
+            return handler(data)
+        except ValidationError as error:
+            from domain.validation import business_issues_in_document, issue_location  # it imports this module
+
+            found = business_issues_in_document(data, datetime.now(UTC).date())
+            if not found:
+                raise
+            problems = [(e["type"], e["loc"], e["msg"]) for e in error.errors()]
+            problems += [("business_rule", issue_location(i.field), i.reason) for i in found]
+            details = [
+                InitErrorDetails(type=PydanticCustomError(kind, "{reason}", {"reason": msg}), loc=loc, input=None)
+                for kind, loc, msg in problems
+            ]
+            raise ValidationError.from_exception_data(error.title, details, hide_input=True) from None
 
 
 class ErpSupplierStatus(StrEnum):

@@ -1,6 +1,9 @@
 """AES-256-GCM payload codec: Temporal's history never holds supplier tax ids or bank numbers in
 clear. `encode_payloads_json`/`decode_payloads_json` implement the remote codec protocol the
-Temporal UI and `temporal --codec-endpoint` speak, served by the API under /codec."""
+Temporal UI and `temporal --codec-endpoint` speak, served by the API under /codec, where
+starter/api/codec_routes.py decides who may call it and audits each call. A malformed request
+body raises `CodecRequestError`, a payload that fails authentication `PayloadDecryptionError`:
+both are the caller's fault (HTTP 400), never a server error."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf import json_format
+from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
@@ -48,10 +52,13 @@ class EncryptionCodec(PayloadCodec):
             if p.metadata.get("encoding", b"") != ENCODING:
                 decoded.append(p)
                 continue
-            key_id = p.metadata.get(KEY_ID, b"").decode()
+            key_id = p.metadata.get(KEY_ID, b"").decode(errors="replace")
             if key_id != self._key_id:
                 raise PayloadDecryptionError(f"payload encrypted with unknown key id {key_id!r}")
-            decoded.append(Payload.FromString(self._decrypt(p.data)))
+            try:
+                decoded.append(Payload.FromString(self._decrypt(p.data)))
+            except DecodeError as error:
+                raise PayloadDecryptionError("decrypted payload is not a Temporal payload") from error
         return decoded
 
     def _encrypt(self, data: bytes) -> bytes:
@@ -61,7 +68,7 @@ class EncryptionCodec(PayloadCodec):
     def _decrypt(self, data: bytes) -> bytes:
         try:
             return self._aead.decrypt(data[:_NONCE], data[_NONCE:], None)
-        except InvalidTag as error:
+        except (InvalidTag, ValueError) as error:  # ValueError: too short to hold a nonce and a tag
             raise PayloadDecryptionError("payload failed authentication (tampered or wrong key)") from error
 
 
@@ -75,15 +82,33 @@ def codec_from_settings(settings: Settings) -> EncryptionCodec:
     return EncryptionCodec(key, settings.payload_key_id)
 
 
-async def _apply_json(body: dict[str, Any], transform: Any) -> dict[str, Any]:
-    payloads = json_format.ParseDict(body, Payloads())
-    result = Payloads(payloads=await transform(list(payloads.payloads)))
-    return json_format.MessageToDict(result)
+class CodecRequestError(ValueError):
+    """The body sent to the remote codec is not `{"payloads": [...]}` of valid payloads."""
 
 
-async def encode_payloads_json(codec: PayloadCodec, body: dict[str, Any]) -> dict[str, Any]:
+def parse_payloads_json(body: Any) -> list[Payload]:
+    """The payloads of a remote-codec request body; `CodecRequestError` names what is wrong."""
+    if not isinstance(body, dict) or not isinstance(body.get("payloads"), list):
+        raise CodecRequestError('payloads: the body must be a JSON object {"payloads": [...]}')
+    try:
+        return list(json_format.ParseDict(body, Payloads()).payloads)
+    except (json_format.ParseError, ValueError, TypeError) as error:
+        raise CodecRequestError(f"payloads: not valid Temporal payloads ({error})") from None
+
+
+def payloads_to_json(payloads: Sequence[Payload]) -> dict[str, Any]:
+    return {"payloads": [json_format.MessageToDict(p) for p in payloads]}
+
+
+async def _apply_json(body: Any, transform: Any) -> dict[str, Any]:
+    return payloads_to_json(await transform(parse_payloads_json(body)))
+
+
+async def encode_payloads_json(codec: PayloadCodec, body: Any) -> dict[str, Any]:
     return await _apply_json(body, codec.encode)
 
 
-async def decode_payloads_json(codec: PayloadCodec, body: dict[str, Any]) -> dict[str, Any]:
+async def decode_payloads_json(codec: PayloadCodec, body: Any) -> dict[str, Any]:
+    """Raises `CodecRequestError` for a malformed body and `PayloadDecryptionError` for a payload
+    that fails authentication or names an unknown key: both the caller's fault (HTTP 400)."""
     return await _apply_json(body, codec.decode)

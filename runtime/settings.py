@@ -2,23 +2,33 @@
 
 Development defaults make `supplybridge up` work with no configuration. Outside
 `environment=development` the placeholder secrets below are refused at start, so a
-production deployment cannot run with a key that is published in this repository.
+production deployment cannot run with a key that is published in this repository, and so are
+weak ones (short HMAC keys, an all-zero or patterned payload key: runtime/secret_strength.py).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from runtime.secret_strength import hmac_key_weakness, payload_key_weakness
 
 DEV_PAYLOAD_KEY = "c3VwcGx5YnJpZGdlLWRldmVsb3BtZW50LWtleS0zMmI="  # base64 of 32 bytes, dev only
 DEV_WEBHOOK_SECRET = "supplybridge-dev-webhook-secret"
 DEV_SANDBOX_TOKEN = "supplybridge-dev-sandbox-token"
 DEV_JWT_SECRET = "supplybridge-dev-jwt-signing-secret-not-for-production"
 _PLACEHOLDERS = {DEV_PAYLOAD_KEY, DEV_WEBHOOK_SECRET, DEV_SANDBOX_TOKEN, DEV_JWT_SECRET, "changethis", ""}
+
+
+# The internal systems whose deliveries arrive at /v1/events (what a `systems` claim may name).
+EventSystem = Literal["erp", "vendor-management", "vendor-channel"]
+EVENT_SYSTEMS: tuple[str, ...] = get_args(EventSystem)
+SupplierRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
 
 class ApiGrant(BaseModel):
@@ -29,6 +39,12 @@ class ApiGrant(BaseModel):
     secret_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     scopes: list[str] = Field(default_factory=list)
     teams: list[str] = Field(default_factory=list, description="teams whose tasks it may decide; * for all")
+    suppliers: list[SupplierRef] = Field(
+        default_factory=list, description="ERP supplier ids whose events it may send (a vendor partner)"
+    )
+    systems: list[EventSystem] = Field(
+        default_factory=list, description="internal systems whose events it may send (e.g. erp)"
+    )
 
 
 class Settings(BaseSettings):
@@ -88,6 +104,12 @@ class Settings(BaseSettings):
     oauth_clients: dict[str, ApiGrant] = Field(default_factory=dict, description="client_id -> client credentials")
     idempotency_retention_hours: int = Field(default=24, ge=1)
     rate_limit_per_minute: int = Field(default=600, ge=1, description="requests per principal per minute")
+    address_rate_limit_per_minute: int = Field(
+        default=1200, ge=1, description="requests per client address per minute, counted before authentication"
+    )
+    jwt_max_lifetime_minutes: int = Field(
+        default=24 * 60, ge=1, description="longest accepted bearer token lifetime (exp - iat)"
+    )
     max_request_bytes: int = Field(default=256 * 1024, ge=1024)
 
     # Process rules
@@ -95,6 +117,18 @@ class Settings(BaseSettings):
     po_ack_sla_hours: float = Field(default=24.0, gt=0, description="vendor acknowledgement due; then escalated")
     po_ack_cancel_after_hours: float = Field(default=24.0, gt=0, description="after the escalation: PO cancelled")
     decision_sla_hours: float = Field(default=24.0, gt=0, description="pricing approvals, contract exceptions")
+    worker_graceful_shutdown_seconds: float = Field(
+        default=10.0, ge=0, description="on SIGTERM, how long running activities may take to finish"
+    )
+    po_invoice_sla_days: float = Field(
+        default=30.0, gt=0, description="once a PO is fully received, its invoice is due; then accounts-payable"
+    )
+    po_approval_line_amount: Decimal | None = Field(
+        default=Decimal(100_000), gt=0, description="a PO line worth more needs a purchasing approval"
+    )
+    po_approval_order_amount: Decimal | None = Field(
+        default=Decimal(250_000), gt=0, description="a PO worth more needs a purchasing approval"
+    )
     invoice_resolution_sla_hours: float = Field(default=48.0, gt=0, description="invoice exceptions")
     telemetry: Literal["none", "console"] = "none"
 
@@ -107,6 +141,14 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"SUPPLYBRIDGE_{name.upper()} must be set to a real secret when environment is {self.environment}"
                 )
+        weak = {  # runtime/secret_strength.py says what is weak and why
+            "jwt_secret": hmac_key_weakness(self.jwt_secret.get_secret_value()),
+            "webhook_secret": hmac_key_weakness(self.webhook_secret.get_secret_value()),
+            "payload_encryption_key": payload_key_weakness(self.payload_encryption_key.get_secret_value()),
+        }
+        for name, why in weak.items():
+            if why:
+                raise ValueError(f"SUPPLYBRIDGE_{name.upper()} is too weak for environment {self.environment}: {why}")
         return self
 
     @property

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import QueuePool, StaticPool
 
+from runtime.state_dir import private_sqlite_file
 from sandbox.errors import SandboxError
 
 
@@ -129,7 +130,7 @@ def _create_engine(url: str) -> Engine:
         # One shared connection, or each thread would see its own empty in-memory database
         # (for unit tests; a served sandbox uses a file).
         return create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    private_sqlite_file(Path(database))  # 0600 file, new directory 0700 (runtime/state_dir.py)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS},

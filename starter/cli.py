@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import metadata
 from typing import Annotated
 
 import click
@@ -17,6 +18,12 @@ from starter.output import ExitCode, print_error
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"supplybridge {metadata.version('supplybridge')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def common(
     ctx: typer.Context,
@@ -26,6 +33,9 @@ def common(
     namespace: Annotated[str | None, typer.Option(help="Temporal namespace.")] = None,
     task_queue: Annotated[str | None, typer.Option(help="Task queue of the worker.")] = None,
     ui_port: Annotated[int | None, typer.Option(help="Temporal UI port, for the links printed.")] = None,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version)
+    ] = False,
 ) -> None:
     ctx.obj = {
         "temporal_address": address,

@@ -59,14 +59,46 @@ def run_async(main: Callable[[], Coroutine[Any, Any, int]], as_json: bool) -> in
         return ExitCode.OK
 
 
-def read_model(path: Path, model: type[M], label: str, as_json: bool) -> M | ExitCode:
-    """The file parsed as `model`; otherwise an error naming each field and reason (exit 2)."""
+def read_document(path: Path) -> Any:
+    """The JSON document in the file; `InputFileError` naming the file and why it cannot be read.
+
+    Input files are UTF-8 JSON (RFC 8259); a byte-order mark, as some editors write, is allowed."""
     try:
-        data = json.loads(path.read_text())
+        text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        return print_error(f"{path}: no such file", as_json, code=ExitCode.BAD_INPUT)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        return print_error(f"{path} is not valid JSON: {error}", as_json, code=ExitCode.BAD_INPUT)
+        raise InputFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path} is a directory; give the path of a JSON file") from None
+    except PermissionError:
+        raise InputFileError(f"{path} cannot be read: permission denied") from None
+    except UnicodeDecodeError as error:
+        raise InputFileError(
+            f"{path} is not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset {error.start}); "
+            "save it as UTF-8"
+        ) from None
+    except OSError as error:
+        raise InputFileError(f"{path} cannot be read: {error.strerror or error}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputFileError(
+            f"{path} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    except RecursionError:
+        raise InputFileError(f"{path} is not valid JSON: nested too deeply") from None
+
+
+class InputFileError(ValueError):
+    """An input file that cannot be read as JSON (the message names the file and the reason)."""
+
+
+def read_model(path: Path, model: type[M], label: str, as_json: bool) -> M | ExitCode:
+    """The file parsed as `model`; otherwise an error naming the file, or each field and reason
+    (every problem at once), and exit 2, as for any bad input."""
+    try:
+        data = read_document(path)
+    except InputFileError as error:
+        return print_error(str(error), as_json, code=ExitCode.BAD_INPUT)
     try:
         return model.model_validate(data)
     except ValidationError as error:

@@ -14,6 +14,16 @@ from starter.cli_common import JsonOpt, settings_from
 from starter.output import ExitCode, console, print_error, print_json
 
 StateDirOpt = Annotated[Path | None, typer.Option("--state-dir", help="Where the store is (SQLite default).")]
+SuppliersOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--supplier", help="ERP supplier id whose PO acknowledgements it may send (repeat, or comma-separate)."
+    ),
+]
+SystemsOpt = Annotated[
+    list[str] | None,
+    typer.Option("--system", help="System whose events it may send: erp, vendor-management, vendor-channel."),
+]
 
 
 token_app = typer.Typer(help="API credentials for local use.", no_args_is_help=True)
@@ -27,9 +37,12 @@ def token_issue(
     subject: Annotated[str, typer.Option("--subject", help="Who the token is for.")] = "dev",
     teams: Annotated[str, typer.Option("--teams", help="Teams whose tasks it may decide (e.g. pricing).")] = "",
     ttl_minutes: Annotated[int | None, typer.Option("--ttl-minutes", help="Lifetime [60].")] = None,
+    supplier: SuppliersOpt = None,
+    system: SystemsOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    """Issue a signed API token with SUPPLYBRIDGE_JWT_SECRET (development: the built-in key)."""
+    """Issue a signed API token with SUPPLYBRIDGE_JWT_SECRET (development: the built-in key).
+    An `events:write` token speaks only for what --supplier / --system name (nothing without them)."""
     from starter.api.security import SCOPES, issue_token
 
     settings = settings_from(ctx)
@@ -42,10 +55,19 @@ def token_issue(
             code=ExitCode.BAD_INPUT,
         )
     team_list = sorted({t for t in teams.replace(",", " ").split() if t})
-    token, lifetime = issue_token(settings, subject, wanted, team_list, ttl_minutes)
+    bindings = _bindings(supplier, system)
+    if isinstance(bindings, str):
+        return print_error(bindings, as_json, code=ExitCode.BAD_INPUT)
+    suppliers, systems = bindings
+    try:
+        token, lifetime = issue_token(settings, subject, wanted, team_list, ttl_minutes,
+                                      suppliers=suppliers, systems=systems)  # fmt: skip
+    except ValueError as refused:
+        return print_error(str(refused), as_json, code=ExitCode.BAD_INPUT)
     if as_json:
         print_json({"status": "ok", "access_token": token, "token_type": "Bearer", "expires_in": lifetime,
-                    "scope": " ".join(wanted), "teams": team_list})  # fmt: skip
+                    "scope": " ".join(wanted), "teams": team_list, "suppliers": suppliers,
+                    "systems": systems})  # fmt: skip
     else:
         print(token)
     return ExitCode.OK
@@ -56,17 +78,24 @@ def token_api_key(
     subject: Annotated[str, typer.Option("--subject", help="The calling system, e.g. erp-bridge.")],
     scopes: Annotated[str, typer.Option("--scopes", help="Comma- or space-separated.")],
     teams: Annotated[str, typer.Option("--teams")] = "",
+    supplier: SuppliersOpt = None,
+    system: SystemsOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
     """Make a new API key and print the SUPPLYBRIDGE_API_KEYS entry to configure (by its SHA-256)."""
     from starter.api.security import sha256_hex
 
+    bindings = _bindings(supplier, system)
+    if isinstance(bindings, str):
+        return print_error(bindings, as_json, code=ExitCode.BAD_INPUT)
     key = f"sbk_{secrets.token_urlsafe(32)}"
     entry = {
         "subject": subject,
         "secret_sha256": sha256_hex(key),
         "scopes": sorted({s for s in scopes.replace(",", " ").split() if s}),
         "teams": sorted({t for t in teams.replace(",", " ").split() if t}),
+        "suppliers": bindings[0],
+        "systems": bindings[1],
     }
     if as_json:
         print_json({"status": "ok", "api_key": key, "settings_entry": entry})
@@ -74,6 +103,20 @@ def token_api_key(
         console.print(f"API key (shown once): {key}")
         console.print(f"add to SUPPLYBRIDGE_API_KEYS (a JSON list): {entry}", soft_wrap=True)
     return ExitCode.OK
+
+
+def _bindings(suppliers: list[str] | None, systems: list[str] | None) -> tuple[list[str], list[str]] | str:
+    """The --supplier and --system values (each repeated or comma-separated), or why they are refused."""
+    from runtime.settings import EVENT_SYSTEMS
+
+    def names(values: list[str] | None) -> list[str]:
+        return sorted({n for value in values or [] for n in value.replace(",", " ").split() if n})
+
+    supplier_ids, system_names = names(suppliers), names(systems)
+    unknown = [s for s in system_names if s not in EVENT_SYSTEMS]
+    if unknown:
+        return f"--system: unknown system(s) {', '.join(unknown)}; known: {', '.join(EVENT_SYSTEMS)}"
+    return supplier_ids, system_names
 
 
 @audit_app.command("verify")

@@ -73,7 +73,7 @@ def submit(
 @po_app.command("submit")
 def po_submit(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Purchase order (JSON, as shared/examples/purchase-orders/).")],
+    file: Annotated[Path, typer.Argument(help="Purchase order (JSON, as examples/purchase-orders/).")],
     wait: WaitOpt = True,
     timeout: TimeoutOpt = 60.0,
     by: ByOpt = USER,
@@ -136,7 +136,7 @@ def po_cancel(
 @invoice_app.command("submit")
 def invoice_submit(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Invoice (JSON, as shared/examples/invoices/).")],
+    file: Annotated[Path, typer.Argument(help="Invoice (JSON, as examples/invoices/).")],
     wait: WaitOpt = True,
     timeout: TimeoutOpt = 60.0,
     by: ByOpt = USER,

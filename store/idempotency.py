@@ -1,21 +1,31 @@
 """Idempotency records of the API, per principal and key.
 
-`claim` is the atomic first step: it inserts an `in_flight` record or returns the existing one,
+`acquire` (and `claim`) is the atomic first step: it inserts an `in_flight` record or returns the existing one,
 so of two concurrent requests with one key exactly one runs. `complete` stores the response;
 `release` drops a claim whose request failed with a server error, so a retry can run again.
 Records expire after the retention the API publishes; expired ones are purged on claim.
+
+An `in_flight` claim holds a lease: the request's own time limit. A process killed mid-request
+never completes or releases its claim; once the lease ran out, a retry with the same body takes
+the claim over (one compare-and-set UPDATE on `attempt`: exactly one winner under concurrency, on
+SQLite and PostgreSQL) and runs the request again, which is safe because every process is
+idempotent at the workflow (its id is the business key). `attempt` fences the holders: a slow
+first holder that finishes after a takeover can neither overwrite nor drop the new claim.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.models import IdempotencyRow, utcnow
+
+DEFAULT_LEASE = timedelta(seconds=60)
+_CLAIM_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -24,6 +34,19 @@ class StoredResponse:
     state: str
     status_code: int | None
     body: str | None
+    lease_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """This caller holds the key: run the request, then `complete` or `release` with `attempt`."""
+
+    attempt: int
+    taken_over: bool = False
+
+
+def _stored(row: IdempotencyRow) -> StoredResponse:
+    return StoredResponse(row.request_hash, row.state, row.status_code, row.response_body, row.lease_expires_at)
 
 
 class IdempotencyRecords:
@@ -31,49 +54,115 @@ class IdempotencyRecords:
         self._sessions = sessions
 
     def claim(
-        self, principal: str, key: str, *, method: str, path: str, request_hash: str, retention: timedelta
+        self,
+        principal: str,
+        key: str,
+        *,
+        method: str,
+        path: str,
+        request_hash: str,
+        retention: timedelta,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> StoredResponse | None:
-        """None when this call claimed the key (run the request); the existing record otherwise."""
-        now = utcnow()
+        """None when this call claimed the key (run the request); the existing record otherwise.
+        `acquire` is the same with the fencing token the API completes or releases with."""
+        acquired = self.acquire(
+            principal, key, method=method, path=path, request_hash=request_hash, retention=retention, lease=lease
+        )
+        return None if isinstance(acquired, Claim) else acquired
+
+    def acquire(
+        self,
+        principal: str,
+        key: str,
+        *,
+        method: str,
+        path: str,
+        request_hash: str,
+        retention: timedelta,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> Claim | StoredResponse:
+        """A `Claim` when this call holds the key (run the request); the existing record otherwise."""
+        for _ in range(_CLAIM_ATTEMPTS):
+            now = utcnow()
+            self._purge_key(principal, key, now)
+            try:
+                with self._sessions.begin() as session:
+                    session.add(
+                        IdempotencyRow(
+                            principal=principal,
+                            key=key,
+                            method=method,
+                            path=path,
+                            request_hash=request_hash,
+                            state="in_flight",
+                            attempt=1,
+                            created_at=now,
+                            expires_at=now + retention,
+                            lease_expires_at=now + lease,
+                        )
+                    )
+                return Claim(attempt=1)
+            except IntegrityError:
+                pass
+            with self._sessions() as session:
+                row = session.get(IdempotencyRow, (principal, key))
+                found = (_stored(row), row.attempt) if row is not None else None
+            if found is None:  # purged in between: try to insert again
+                continue
+            stored, attempt = found
+            if not self._expired_claim(stored, request_hash, now):
+                return stored
+            if self._take_over(principal, key, attempt, now, lease):
+                return Claim(attempt=attempt + 1, taken_over=True)
+        current = self.find(principal, key)
+        return current or StoredResponse(request_hash="", state="in_flight", status_code=None, body=None)
+
+    @staticmethod
+    def _expired_claim(stored: StoredResponse, request_hash: str, now: datetime) -> bool:
+        """An in-flight claim of the same request whose holder's time is up."""
+        expired = stored.lease_expires_at is None or stored.lease_expires_at <= now
+        return stored.state == "in_flight" and stored.request_hash == request_hash and expired
+
+    def _take_over(self, principal: str, key: str, seen_attempt: int, now: datetime, lease: timedelta) -> bool:
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(IdempotencyRow)
+                .where(
+                    IdempotencyRow.principal == principal,
+                    IdempotencyRow.key == key,
+                    IdempotencyRow.state == "in_flight",
+                    IdempotencyRow.attempt == seen_attempt,
+                    or_(IdempotencyRow.lease_expires_at.is_(None), IdempotencyRow.lease_expires_at <= now),
+                )
+                .values(attempt=seen_attempt + 1, lease_expires_at=now + lease)
+            )
+            return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+    def _purge_key(self, principal: str, key: str, now: datetime) -> None:
         with self._sessions.begin() as session:
             session.execute(
                 delete(IdempotencyRow).where(
                     IdempotencyRow.principal == principal, IdempotencyRow.key == key, IdempotencyRow.expires_at < now
                 )
             )
-        try:
-            with self._sessions.begin() as session:
-                session.add(
-                    IdempotencyRow(
-                        principal=principal,
-                        key=key,
-                        method=method,
-                        path=path,
-                        request_hash=request_hash,
-                        state="in_flight",
-                        created_at=now,
-                        expires_at=now + retention,
-                    )
-                )
-            return None
-        except IntegrityError:
-            with self._sessions() as session:
-                row = session.get(IdempotencyRow, (principal, key))
-                if row is None:  # expired and purged in between: treat as claimed by someone else
-                    return StoredResponse(request_hash="", state="in_flight", status_code=None, body=None)
-                return StoredResponse(row.request_hash, row.state, row.status_code, row.response_body)
 
-    def complete(self, principal: str, key: str, status_code: int, body: str) -> None:
+    def complete(self, principal: str, key: str, status_code: int, body: str, *, attempt: int | None = None) -> bool:
+        """Store the response; with `attempt`, only while that claim still holds the key."""
         with self._sessions.begin() as session:
             row = session.get(IdempotencyRow, (principal, key))
-            if row is not None:
-                row.state, row.status_code, row.response_body = "done", status_code, body
+            if row is None or (attempt is not None and row.attempt != attempt):
+                return False
+            row.state, row.status_code, row.response_body, row.lease_expires_at = "done", status_code, body, None
+            return True
 
-    def release(self, principal: str, key: str) -> None:
+    def release(self, principal: str, key: str, *, attempt: int | None = None) -> bool:
+        """Forget the claim (its request failed); with `attempt`, only while that claim holds the key."""
+        conditions = [IdempotencyRow.principal == principal, IdempotencyRow.key == key]
+        if attempt is not None:
+            conditions += [IdempotencyRow.attempt == attempt, IdempotencyRow.state == "in_flight"]
         with self._sessions.begin() as session:
-            session.execute(
-                delete(IdempotencyRow).where(IdempotencyRow.principal == principal, IdempotencyRow.key == key)
-            )
+            return int(session.execute(delete(IdempotencyRow).where(*conditions)).rowcount) > 0  # type: ignore[attr-defined]
 
     def purge_expired(self) -> int:
         with self._sessions.begin() as session:
@@ -85,4 +174,4 @@ class IdempotencyRecords:
             row = session.scalars(
                 select(IdempotencyRow).where(IdempotencyRow.principal == principal, IdempotencyRow.key == key)
             ).first()
-            return StoredResponse(row.request_hash, row.state, row.status_code, row.response_body) if row else None
+            return _stored(row) if row else None

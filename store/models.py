@@ -150,6 +150,10 @@ class IdempotencyRow(Base):
     path: Mapped[str] = mapped_column(String(500))
     request_hash: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))  # in_flight | done
+    # Which claim holds the key (a takeover increments it); complete/release must present it.
+    attempt: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # When an in_flight claim may be taken over: the request's own time limit; NULL = expired.
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status_code: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

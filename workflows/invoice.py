@@ -20,7 +20,7 @@ import asyncio
 from decimal import Decimal
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.invoicing import InvoiceActivities
@@ -48,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.invoice_rules import exception_evidence, invoice_exception_team, po_line_facts
     from domain.matching import MatchResult, three_way_match
-    from domain.po_models import PoInvoiceNotice
+    from domain.po_models import PoInvoiceFailure, PoInvoiceNotice
     from domain.purchasing import normalise_invoice_number, purchase_order_workflow_id
     from domain.system_records import Dispute
     from workflows.kit.board import Board, show_supplier
@@ -104,8 +104,13 @@ class InvoiceWorkflow:
             if match.clean:
                 return await self._approve(match)
             return await self._raise_exception(facts, match)
-        except ApplicationError as error:
+        except (ApplicationError, ActivityError) as error:
+            tell_po = workflow.patched("tell-po-invoice-failed")  # runs recorded before failed silently
+            if not tell_po and isinstance(error, ActivityError):
+                raise
             self._board.set_stage(InvoiceStage.FAILED)
+            if tell_po:
+                await self._tell_po_failed(root_cause(error))
             raise ApplicationError(
                 f"invoice {invoice.invoice_number} of {invoice.supplier_id} failed: {root_cause(error)}",
                 type="invoice_failed",
@@ -261,6 +266,17 @@ class InvoiceWorkflow:
     async def _escalated(self, opened: OpenException) -> None:
         self._board.set_stage(InvoiceStage.AWAITING_RESOLUTION, team=opened.team)
         await self._publish("invoice.exception_escalated", {"team": opened.team})
+
+    async def _tell_po_failed(self, reason: str) -> None:
+        """The PO hands itself to accounts-payable with the reason: a failed run is never silent."""
+        failure = PoInvoiceFailure(
+            invoice_workflow_id=self._wf_id, invoice_number=self._invoice.invoice_number, reason=reason
+        )
+        handle = workflow.get_external_workflow_handle(purchase_order_workflow_id(self._invoice.po_number))
+        try:
+            await handle.signal(PurchaseOrderWorkflow.invoice_failed, failure)
+        except Exception as error:  # the PO may be closed or not run by this platform
+            workflow.logger.info("PO %s was not told the invoice failed: %s", self._invoice.po_number, error)
 
     async def _tell_po(self, outcome: InvoiceOutcome, lines: list[tuple[int, Decimal]], amount: Decimal) -> None:
         notice = PoInvoiceNotice(

@@ -20,6 +20,7 @@ The messages the PO takes (receipts, invoices, acknowledgements, holds, cancel) 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -27,10 +28,10 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.procurement import ProcurementActivities
     from domain.decisions import (
+        AP_TEAM,
         PURCHASING_TEAM,
         DecisionKind,
         ExceptionAction,
-        decision_team,
         manager_team,
     )
     from domain.po_models import (
@@ -55,15 +56,16 @@ with workflow.unsafe.imports_passed_through():
         assess_purchase_order,
         inventory_warnings,
         price_increases,
+        reservation_requests,
         supplier_issues,
+        vendor_notification,
     )
     from domain.purchasing import PoAcknowledgement
-    from domain.system_records import ReservationRequest, VendorNotification
     from domain.validation import ValidationIssue
     from workflows.kit.board import show_supplier
     from workflows.kit.calls import call_local, root_cause
     from workflows.kit.decisions import Cancelled, wait_with_sla
-    from workflows.purchase_order_messages import PurchaseOrderMessages
+    from workflows.purchase_order_approvals import PurchaseOrderApprovals
     from workflows.purchase_order_state import Rejected
 
 
@@ -72,7 +74,7 @@ class _NoAcknowledgement(Cancelled):
 
 
 @workflow.defn(name="PurchaseOrder")
-class PurchaseOrderWorkflow(PurchaseOrderMessages):
+class PurchaseOrderWorkflow(PurchaseOrderApprovals):
     # --- the process -------------------------------------------------------------------------
 
     @workflow.run
@@ -102,7 +104,9 @@ class PurchaseOrderWorkflow(PurchaseOrderMessages):
 
     async def _release(self) -> None:
         terms, assessment = await self._validate()
-        if await self._decide_exceptions(terms, assessment):
+        decided = await self._decide_exceptions(terms, assessment)
+        decided = await self._purchase_approval() or decided
+        if decided:
             await self._recheck_supplier()  # the supplier may have been suspended while people decided
         await self._create_in_erp()
         await self._reserve_and_notify()
@@ -134,51 +138,6 @@ class PurchaseOrderWorkflow(PurchaseOrderMessages):
         self._check_cancel()
         return terms, assessment
 
-    async def _decide_exceptions(self, terms: ProcurementTerms, assessment: PoAssessment) -> bool:
-        """A contract exception (contracting) or prices above the contract (pricing) wait for a
-        person; True when a decision was taken."""
-        if assessment.contract_issues:
-            await self._contract_exception(terms, assessment)
-            return True
-        if assessment.above_contract:
-            await self._pricing_approval(assessment)
-            return True
-        return False
-
-    async def _contract_exception(self, terms: ProcurementTerms, assessment: PoAssessment) -> None:
-        issues = assessment.contract_issues
-        evidence = {
-            "issues": [issue.model_dump(mode="json") for issue in issues],
-            "contract": terms.contract.model_dump(mode="json") if terms.contract else None,
-            "order_date": self._progress.order_date.isoformat() if self._progress.order_date else None,
-        }
-        summary = "; ".join(issue.reason for issue in issues)
-        decision = await self._decide(DecisionKind.CONTRACT_EXCEPTION, summary, evidence=evidence)
-        if decision.action is ExceptionAction.REJECT:
-            reasons = [*issues, ValidationIssue(field="contract_ref", reason=decision.reason)]
-            raise Rejected(PoRejectionKind.CONTRACT_REJECTED, reasons, decision_team(DecisionKind.CONTRACT_EXCEPTION))
-
-    async def _pricing_approval(self, assessment: PoAssessment) -> None:
-        lines = assessment.above_contract
-        summary = "; ".join(
-            f"line {a.line} {a.item_id}: {a.po_price} per {a.uom} is above the contract price {a.contract_price}"
-            for a in lines
-        )
-        evidence = {
-            "contract_id": self._po.contract_ref,
-            "lines_above_contract": [a.model_dump(mode="json") for a in lines],
-        }
-        decision = await self._decide(DecisionKind.PRICING_APPROVAL, summary, evidence=evidence)
-        if decision.action is ExceptionAction.REJECT:
-            reasons = [
-                ValidationIssue(
-                    field=f"lines.{self._index(a.line)}.unit_price",
-                    reason=f"above the contract price {a.contract_price}; rejected: {decision.reason}",
-                )
-                for a in lines
-            ]
-            raise Rejected(PoRejectionKind.PRICING_REJECTED, reasons, decision_team(DecisionKind.PRICING_APPROVAL))
-
     async def _recheck_supplier(self) -> None:
         po = self._po
         standing = await call_local(
@@ -202,27 +161,8 @@ class PurchaseOrderWorkflow(PurchaseOrderMessages):
         self._progress.vendor_notified = True
         self._undo.push("cancel_po_with_vendor", self._cancel_with_vendor)
         self._undo.push("release_reservations", self._release_reservations, when=self._holds_reservations)
-        reservations = [
-            (
-                line.line,
-                ReservationRequest(
-                    location_id=po.ship_to,
-                    item_id=line.item_id,
-                    quantity=line.quantity,
-                    uom=line.uom,
-                    reference=f"{po.po_number}/{line.line}",
-                ),
-            )
-            for line in po.lines
-        ]
-        notification = VendorNotification(
-            po_number=po.po_number,
-            supplier_id=po.supplier_id,
-            order_date=self._progress.order_date or workflow.now().date(),
-            ship_to=po.ship_to,
-            currency=po.currency,
-            lines=[line.model_copy(update={"need_by": line.need_by or po.need_by}) for line in po.lines],
-        )
+        reservations = reservation_requests(po)
+        notification = vendor_notification(po, self._progress.order_date or workflow.now().date())
         reserve = ReserveInput(reservations=reservations, idempotency_prefix=f"{self._wf_id}:reserve")
         notify = NotifyVendorInput(notification=notification, idempotency_key=f"{self._wf_id}:notify")
         reserved, _ = await asyncio.gather(
@@ -302,7 +242,7 @@ class PurchaseOrderWorkflow(PurchaseOrderMessages):
     async def _follow_through(self) -> PoResult:
         self._board.set_stage(PoStage.OPEN, team=None)
         while True:
-            await workflow.wait_condition(lambda: self._cancel is not None or self._can_close() or self._history_long())
+            await self._wait_in_open_phase()
             self._check_cancel()
             if self._can_close():
                 break
@@ -318,6 +258,35 @@ class PurchaseOrderWorkflow(PurchaseOrderMessages):
         await self._publish("purchase_order.closed", {"receipts": len(self._progress.receipts)})
         self._finish(PoOutcome.CLOSED)
         return self._result(PoOutcome.CLOSED)
+
+    async def _wait_in_open_phase(self) -> None:
+        """Until something to act on: a cancel, everything received and invoiced, a long history,
+        an invoice run that failed, or (once every line is received) the invoice's SLA passing:
+        the last two hand the PO to accounts-payable with the reason."""
+        failures = len(self._progress.invoice_failures)
+        due = self._invoice_due_at()
+        ready = lambda: (  # noqa: E731
+            self._cancel is not None
+            or self._can_close()
+            or self._history_long()
+            or len(self._progress.invoice_failures) != failures
+            or self._invoice_due_at() != due
+        )
+        if due is not None and workflow.patched("invoice-sla"):  # runs recorded before it had no timer
+            try:
+                await workflow.wait_condition(ready, timeout=max(due - workflow.now(), timedelta(seconds=1)))
+            except TimeoutError:
+                await self._to_accounts_payable("purchase_order.invoice_overdue", {"due_at": due.isoformat()})
+        else:
+            await workflow.wait_condition(ready)
+        if len(self._progress.invoice_failures) > failures:
+            reason = self._progress.invoice_failures[-1]
+            await self._to_accounts_payable("purchase_order.invoice_failed", {"reason": reason})
+
+    async def _to_accounts_payable(self, event_type: str, details: dict[str, object]) -> None:
+        self._progress.invoice_overdue = True
+        self._board.set_stage(self._board.stage, team=AP_TEAM)
+        await self._publish(event_type, {"escalated_to": AP_TEAM, **details})
 
     # --- endings and compensation ------------------------------------------------------------
 

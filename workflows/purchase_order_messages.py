@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.decisions import DecisionKind, ExceptionResolution, OpenException, decision_team
     from domain.po_models import (
         CancelRequest,
+        PoInvoiceFailure,
         PoInvoiceNotice,
         PoLineProgress,
         PoStage,
@@ -29,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.purchasing import PoAcknowledgement, Receipt, ReceiptLine
     from workflows.kit.calls import call_local
-    from workflows.purchase_order_state import PurchaseOrderState
+    from workflows.purchase_order_state import SEEN_EVENTS_KEPT, PurchaseOrderState
 
 
 class PurchaseOrderMessages(PurchaseOrderState):
@@ -85,7 +86,7 @@ class PurchaseOrderMessages(PurchaseOrderState):
                 line=ReceiptLine(line=line.line, quantity=request.quantity, uom=request.uom or line.uom),
                 received_by=request.received_by,
                 reservation_id=line.reservation_id,
-                idempotency_key=f"{self._wf_id}:receipt-{self._progress.receipt_count}",
+                idempotency_key=self._receipt_key(),
             )
             try:
                 receipt = await call_local(ProcurementActivities.record_receipt, record)
@@ -93,6 +94,14 @@ class PurchaseOrderMessages(PurchaseOrderState):
                 self._receiving[line.line] -= quantity
             self._add_receipt(receipt)
         return self.status()
+
+    def _receipt_key(self) -> str:
+        """The receipt's idempotency key, from the identity of the request (the Update's id, which a
+        client retrying the same request reuses), never from a count a crash could rewind."""
+        update = workflow.current_update_info()
+        if update is None:  # not reached: receipts arrive as Updates
+            return f"{self._wf_id}:receipt-{self._progress.receipt_count}"
+        return f"{self._wf_id}:receipt-{update.id}"
 
     @record_receipt.validator
     def _validate_receipt(self, request: ReceiptRequest) -> None:
@@ -138,6 +147,9 @@ class PurchaseOrderMessages(PurchaseOrderState):
                     line.received += self._in_line_unit(line, received.quantity, received.uom)
                 except ValueError as error:
                     workflow.logger.warning("receipt %s line %s ignored: %s", receipt.receipt_id, received.line, error)
+        progress = self._progress
+        if progress.received_in_full_at is None and all(line.open_to_receive <= 0 for line in progress.lines):
+            progress.received_in_full_at = workflow.now()  # the invoice's SLA starts
 
     @workflow.signal(name="receipt_recorded")
     def receipt_recorded(self, receipt: Receipt) -> None:
@@ -156,9 +168,17 @@ class PurchaseOrderMessages(PurchaseOrderState):
             if line is not None:
                 line.invoiced += quantity
 
+    @workflow.signal(name="invoice_failed")
+    def invoice_failed(self, failure: PoInvoiceFailure) -> None:
+        """An invoice run of this PO failed: the open phase hands the PO to accounts-payable."""
+        self._progress.invoice_failures = [
+            *self._progress.invoice_failures,
+            f"invoice {failure.invoice_number} ({failure.invoice_workflow_id}): {failure.reason}",
+        ][-SEEN_EVENTS_KEPT:]
+
     @workflow.signal(name="acknowledgement_received")
     def acknowledgement_received(self, ack: PoAcknowledgement) -> None:
-        if self._seen(ack.event_id):
+        if self._seen(ack.identity):
             return
         if self._progress.acknowledgement is not None:
             workflow.logger.warning("a later acknowledgement %s of %s was ignored", ack.event_id, ack.po_number)

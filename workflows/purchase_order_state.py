@@ -9,6 +9,7 @@ build on it.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from decimal import Decimal
 
 from temporalio import workflow
@@ -55,6 +56,7 @@ class PurchaseOrderState:
     def __init__(self, params: PurchaseOrderInput) -> None:
         self._po = params.po
         self._policy = params.policy
+        self._submitted_by = params.submitted_by
         self._wf_id = workflow.info().workflow_id
         self._progress = params.resume or PoProgress(
             lines=[
@@ -154,6 +156,16 @@ class PurchaseOrderState:
         self._progress.seen_events = [*self._progress.seen_events, event_id][-SEEN_EVENTS_KEPT:]
         return False
 
+    def _invoice_due_at(self) -> datetime | None:
+        """When the invoice is overdue: the policy's SLA after every line was received, while some
+        line is not invoiced and accounts-payable was not already asked."""
+        progress, sla = self._progress, self._policy.invoice_sla
+        if sla is None or progress.invoice_overdue or progress.received_in_full_at is None:
+            return None
+        if all(line.cancelled or line.invoiced >= line.ordered for line in progress.lines):
+            return None
+        return progress.received_in_full_at + sla
+
     def _can_close(self) -> bool:
         return all(line.done for line in self._progress.lines) and not self._progress.on_hold
 
@@ -167,7 +179,9 @@ class PurchaseOrderState:
         self._progress.stage = self._board.stage
         self._progress.decisions = list(self._gate.history)
         self._progress.runs += 1
-        return PurchaseOrderInput(po=self._po, policy=self._policy, resume=self._progress.model_copy())
+        return PurchaseOrderInput(
+            po=self._po, policy=self._policy, submitted_by=self._submitted_by, resume=self._progress.model_copy()
+        )
 
     def _check_cancel(self) -> None:
         if self._cancel is not None:

@@ -1,9 +1,12 @@
 """The platform API: the governed /v1 process API (starter/api/v1.py), the external systems'
 signed webhooks (starter/api/webhooks.py), health and readiness, and the remote payload codec
-the Temporal UI and CLI use to show encrypted payloads.
+the Temporal UI and CLI use to show encrypted payloads (starter/api/codec_routes.py: behind a
+login outside development).
 
-Every 4xx/5xx is a problem-details body (starter/api/problems.py). Interactive docs at /docs,
-the OpenAPI document at /openapi.json.
+Every 4xx/5xx is a problem-details body (starter/api/problems.py). Interactive docs at /docs and
+/redoc, the OpenAPI document at /openapi.json. The docs' Swagger UI and ReDoc scripts are served
+from the `fastapi-offline` package under /docs-assets, never from a CDN: hospital networks are
+often closed, and a CDN script would also see who reads the docs.
 """
 
 from __future__ import annotations
@@ -12,21 +15,23 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from temporalio.client import Client
 
-from runtime.codec import codec_from_settings, decode_payloads_json, encode_payloads_json
+from runtime.codec import codec_from_settings
 from runtime.settings import Settings
 from runtime.temporal_client import connect
-from starter.api import problems, v1, webhooks
+from starter.api import codec_routes, problems, v1, webhooks
 from starter.api.deps import TemporalClient
-from starter.api.guards import BodyLimits, RateLimiter
+from starter.api.guards import AddressRateLimit, BodyLimits, RateLimiter
 from starter.api.problems import problem
 from starter.api.security import SCOPES
 from store import Store
 
+DOCS_ASSETS = "/docs-assets"
 DESCRIPTION = """Healthcare procure-to-pay processes as durable workflows.
 
 Authenticate with an OAuth2 client-credentials bearer token (`POST /v1/oauth/token`, or
@@ -51,19 +56,35 @@ def create_app(settings: Settings, *, client: Client | None = None, store: Store
             if own_store:
                 app.state.store.close()
 
-    app = FastAPI(title="SupplyBridge API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPIOffline(
+        title="SupplyBridge API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        static_url=DOCS_ASSETS,
+        swagger_ui_parameters={"validatorUrl": None},  # the online validator badge is a third-party call
+    )
     app.state.settings = settings
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = webhooks.document_event_bodies(default_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     problems.install(app)
-    codec = codec_from_settings(settings)
+    app.state.codec = codec_from_settings(settings)
     ui_origins = {settings.resolved_ui_url, f"http://localhost:{settings.temporal_ui_port}"}
     app.add_middleware(BodyLimits, max_bytes=settings.max_request_bytes)
+    app.add_middleware(AddressRateLimit, per_minute=settings.address_rate_limit_per_minute)  # before auth
     app.add_middleware(
         CORSMiddleware,
         allow_origins=sorted(ui_origins),
         allow_methods=["POST", "OPTIONS"],
-        allow_headers=["*"],
-        allow_credentials=True,
+        allow_headers=["Content-Type", "X-Namespace", "Authorization", "Authorization-Extras", "X-API-Key"],
+        allow_credentials=True,  # the UI's codec calls carry the operator's session cookie
     )
 
     @app.get("/health", tags=["operations"])
@@ -82,13 +103,5 @@ def create_app(settings: Settings, *, client: Client | None = None, store: Store
 
     app.include_router(v1.router)
     app.include_router(webhooks.router)
-
-    @app.post("/codec/encode", tags=["codec"], include_in_schema=False)
-    async def codec_encode(request: Request) -> dict[str, Any]:
-        return await encode_payloads_json(codec, await request.json())
-
-    @app.post("/codec/decode", tags=["codec"], include_in_schema=False)
-    async def codec_decode(request: Request) -> dict[str, Any]:
-        return await decode_payloads_json(codec, await request.json())
-
+    app.include_router(codec_routes.router)
     return app

@@ -1,46 +1,48 @@
-"""Request guards: size and media-type limits, per-principal rate limits, and the
-Idempotency-Key contract of every POST that starts or changes something.
+"""Request guards: size and media-type limits, rate limits, and the Idempotency-Key contract
+of every POST that starts or changes something.
 
-Idempotency (keys kept per principal for `SUPPLYBRIDGE_IDEMPOTENCY_RETENTION_HOURS`, 24 by
-default): the same key with the same body replays the first response (header
-`Idempotent-Replayed: true`); the same key with another body is 422; while the first request is
-still running it is 409. A first attempt that ended in a 5xx is forgotten, so it can be retried.
+Rate limits are token buckets at two levels. Before authentication, every `/v1` request takes a
+token from its client address's bucket (`SUPPLYBRIDGE_ADDRESS_RATE_LIMIT_PER_MINUTE`, 1200 by
+default): credential guessing, bad signatures and floods without credentials are limited too.
+The address is the connection's peer as the server sees it (behind a proxy, run uvicorn with
+`--proxy-headers` and `--forwarded-allow-ips` so it is the client's; a forwarded-for header is
+never read here, since a client could forge it). After authentication every principal has its
+own bucket (`SUPPLYBRIDGE_RATE_LIMIT_PER_MINUTE`). Every 429 is a problem body with the wait in
+a `Retry-After` header (and as `retry_after` in the body).
+
+The Idempotency-Key contract (replay, 422, 409, the in-flight lease, bounded waits) lives in
+starter/api/idempotency.py; `idempotent` is re-exported here for the routes.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import json
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
-from fastapi import Request
-from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from starter.api.idempotency import idempotent
 from starter.api.problems import ProblemError, problem
-from starter.api.security import Principal
-from store import Store
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-MAX_KEY_LENGTH = 255
+__all__ = ["FORM_PATHS", "AddressRateLimit", "BodyLimits", "RateLimiter", "idempotent"]
 FORM_PATHS = frozenset({"/v1/oauth/token"})
 
 
 class RateLimiter:
-    """A token bucket per principal: `per_minute` requests, refilled continuously."""
+    """A token bucket per key (a principal, or a client address): `per_minute` requests, refilled
+    continuously. Buckets that have refilled are forgotten once more than `max_keys` are held
+    (a full bucket is the same as none), so many addresses cannot grow memory without bound."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, *, max_keys: int = 10_000) -> None:
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
+        self.max_keys = max_keys
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def check(self, key: str) -> None:
+    def check(self, key: str, *, what: str = "") -> None:
+        """Take one request from `key`'s bucket; a 429 `ProblemError` with `Retry-After` when empty."""
         now = time.monotonic()
         with self._lock:
             tokens, last = self._buckets.get(key, (self.capacity, now))
@@ -48,13 +50,44 @@ class RateLimiter:
             if tokens < 1:
                 self._buckets[key] = (tokens, now)
                 wait = math.ceil((1 - tokens) / self.rate)
-                raise ProblemError(
+                refused = ProblemError(
                     429,
                     "Too many requests",
-                    f"rate limit of {int(self.capacity)} requests a minute reached; retry in {wait} s",
+                    f"rate limit of {int(self.capacity)} requests a minute{what} reached; retry in {wait} s",
                     retry_after=wait,
                 )
+                refused.headers["Retry-After"] = str(wait)
+                raise refused
             self._buckets[key] = (tokens - 1, now)
+            if len(self._buckets) > self.max_keys:
+                self._forget_refilled(now)
+
+    def _forget_refilled(self, now: float) -> None:
+        refill = self.capacity / self.rate
+        for key in [k for k, (tokens, last) in self._buckets.items() if now - last >= refill]:
+            del self._buckets[key]
+
+
+class AddressRateLimit:
+    """The limit before authentication: every `/v1` request takes a token from its client
+    address's bucket, whatever its credentials (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, per_minute: int) -> None:
+        self.app = app
+        self.limiter = RateLimiter(per_minute)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (scope["path"] == "/v1" or scope["path"].startswith("/v1/")):
+            client = scope.get("client")
+            address = client[0] if client else "unknown"
+            try:
+                self.limiter.check(address, what=" from one address")
+            except ProblemError as refused:
+                response = problem(refused.status, refused.title, refused.detail, headers=refused.headers,
+                                   **refused.extra)  # fmt: skip
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class BodyLimits:
@@ -81,79 +114,41 @@ class BodyLimits:
             response = problem(415, "Unsupported media type", f"send the body as {wanted}")
             await response(scope, receive, send)
             return
+        if length is None:  # chunked: count the bytes as they arrive, the header says nothing
+            buffered = await self._read_at_most(receive)
+            if buffered is None:
+                await self._too_large(scope, receive, send)
+                return
+            receive = _replay(buffered, receive)
+        await self.app(scope, receive, send)
+
+    async def _read_at_most(self, receive: Receive) -> list[Message] | None:
+        """The body's messages while they stay within `max_bytes`; None as soon as they do not.
+
+        Reading it here, before the route runs, is what makes an over-long chunked body a 413:
+        an error raised while the route's framework reads the body would become its 400."""
+        messages: list[Message] = []
         seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise ProblemError(413, "Payload too large", f"the body is over {self.max_bytes} bytes")
-            return message
-
-        await self.app(scope, counted, send)
+            messages.append(message)
+            if message["type"] != "http.request":
+                return messages
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                return None
+            if not message.get("more_body", False):
+                return messages
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         await problem(413, "Payload too large", f"the body is over {self.max_bytes} bytes")(scope, receive, send)
 
 
-def _fingerprint(request: Request, body: bytes) -> str:
-    try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = body
-    return hashlib.sha256(request.method.encode() + request.url.path.encode() + b"\n" + canonical).hexdigest()
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A `receive` that hands out the messages already read, then the connection's own."""
+    pending = list(messages)
 
+    async def replayed() -> Message:
+        return pending.pop(0) if pending else await receive()
 
-async def idempotent(request: Request, principal: Principal, run: Callable[[], Awaitable[JSONResponse]]) -> Response:
-    """Run the request once per (principal, Idempotency-Key); see the module docstring."""
-    key = request.headers.get(IDEMPOTENCY_HEADER)
-    if key is None:
-        return await run()
-    if not key.strip() or len(key) > MAX_KEY_LENGTH:
-        raise ProblemError(422, "Invalid Idempotency-Key", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
-    store: Store = request.app.state.store
-    retention = timedelta(hours=request.app.state.settings.idempotency_retention_hours)
-    fingerprint = _fingerprint(request, await request.body())
-    existing = await asyncio.to_thread(
-        store.idempotency.claim,
-        principal.key,
-        key,
-        method=request.method,
-        path=request.url.path,
-        request_hash=fingerprint,
-        retention=retention,
-    )
-    if existing is not None:
-        if existing.state != "done" or existing.status_code is None:
-            raise ProblemError(409, "Request in progress", "a request with this Idempotency-Key is still running")
-        if existing.request_hash != fingerprint:
-            raise ProblemError(
-                422, "Idempotency-Key reused", "this Idempotency-Key was used with another request body or path"
-            )
-        return Response(
-            existing.body or "",
-            status_code=existing.status_code,
-            media_type="application/problem+json" if existing.status_code >= 400 else "application/json",
-            headers={"Idempotent-Replayed": "true"},
-        )
-    try:
-        response = await run()
-    except ProblemError as refused:
-        if refused.status >= 500:
-            await asyncio.to_thread(store.idempotency.release, principal.key, key)
-        else:
-            body = {"type": "about:blank", "title": refused.title, "status": refused.status, "detail": refused.detail}
-            await asyncio.to_thread(store.idempotency.complete, principal.key, key, refused.status, json.dumps(body))
-        raise
-    except BaseException:
-        await asyncio.to_thread(store.idempotency.release, principal.key, key)
-        raise
-    if response.status_code >= 500:
-        await asyncio.to_thread(store.idempotency.release, principal.key, key)
-    else:
-        await asyncio.to_thread(
-            store.idempotency.complete, principal.key, key, response.status_code, bytes(response.body).decode()
-        )
-    return response
+    return replayed

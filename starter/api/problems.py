@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
 
 logger = logging.getLogger("supplybridge.api")
 MEDIA_TYPE = "application/problem+json"
@@ -85,6 +86,8 @@ def install(app: FastAPI) -> None:
         detail = error.detail if isinstance(error.detail, str) else title
         return problem(error.status_code, title, detail, headers=getattr(error, "headers", None))
 
+    _install_dependency_unavailable(app)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         incident = uuid.uuid4().hex[:12]
@@ -92,8 +95,46 @@ def install(app: FastAPI) -> None:
         return problem(500, "Internal error", f"the request failed; incident {incident}", incident=incident)
 
 
+# --- A dependency that is down is a 503 the caller may retry, not a 500 ------------------------
+# Temporal unreachable (the client gave up retrying: UNAVAILABLE), overloaded (RESOURCE_EXHAUSTED)
+# or too slow to answer within the call's deadline: nothing was decided, so the same request (with
+# the same Idempotency-Key) can be sent again after `Retry-After` seconds.
+RETRY_AFTER_SECONDS = 5
+_TRANSIENT = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.DEADLINE_EXCEEDED})
+
+
+def dependency_unavailable(what: str) -> JSONResponse:
+    return problem(
+        503,
+        "Service unavailable",
+        f"{what} is unavailable; nothing was changed by this request, retry in {RETRY_AFTER_SECONDS} s",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        retry_after=RETRY_AFTER_SECONDS,
+    )
+
+
+def _install_dependency_unavailable(app: FastAPI) -> None:
+    @app.exception_handler(RPCError)
+    async def _rpc(request: Request, error: RPCError) -> JSONResponse:
+        if error.status in _TRANSIENT:
+            logger.warning("Temporal unavailable during %s %s: %s", request.method, request.url.path, error)
+            return dependency_unavailable("Temporal (the workflow service)")
+        return await _unexpected_rpc(request, error)
+
+    @app.exception_handler(ConnectionError)
+    async def _connection(request: Request, error: ConnectionError) -> JSONResponse:
+        logger.warning("a dependency is unreachable during %s %s: %s", request.method, request.url.path, error)
+        return dependency_unavailable("a service this request needs")
+
+
+async def _unexpected_rpc(request: Request, error: Exception) -> JSONResponse:
+    incident = uuid.uuid4().hex[:12]
+    logger.error("request %s %s failed (incident %s): %s", request.method, request.url.path, incident, error)
+    return problem(500, "Internal error", f"the request failed; incident {incident}", incident=incident)
+
+
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": title, "content": {MEDIA_TYPE: {}}}
     for status, title in [*_TITLES.items(), (500, "Internal error")]
-    if status not in (400, 405)
+    if status != 405  # 400: a body that is not parseable JSON ("There was an error parsing the body")
 }

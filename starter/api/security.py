@@ -4,9 +4,19 @@ Two ways in, both mapped to one `Principal` with scopes and teams:
 - `Authorization: Bearer <JWT>`: HS256 tokens issued by `POST /v1/oauth/token` (OAuth2 client
   credentials, clients from `SUPPLYBRIDGE_OAUTH_CLIENTS`) or by `supplybridge token issue`;
   validated for signature, issuer, audience and expiry. Claims: `sub`, `scope` (space
-  separated, as OAuth2 has it), `teams`.
+  separated, as OAuth2 has it), `teams`, and for event senders `suppliers` and `systems`.
 - `X-API-Key: <key>` for system-to-system callers, configured by SHA-256 in
-  `SUPPLYBRIDGE_API_KEYS`.
+  `SUPPLYBRIDGE_API_KEYS` (with the same `scopes`, `teams`, `suppliers`, `systems`).
+
+Tokens are checked strictly: `exp` and `iat` must be numbers (a string is refused, not parsed),
+the lifetime `exp - iat` at most `SUPPLYBRIDGE_JWT_MAX_LIFETIME_MINUTES` (24 h; a token without
+`iat` is refused), and the list claims (`scope`, `teams`, `suppliers`, `systems`) a list of
+strings or one space-separated string, never anything else (a string is split on spaces, never
+into characters). Any malformed token is a 401 problem, never a 500.
+
+What an event sender speaks for (`suppliers`: ERP supplier ids of a vendor partner; `systems`:
+internal systems such as `erp`, `vendor-management`, `vendor-channel`) is what
+starter/api/webhooks.py authorizes events against; `events:write` alone speaks for nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +40,12 @@ SCOPES = {
     "invoices:write": "submit invoices",
     "tasks:decide": "see and decide the tasks of one's teams",
     "audit:read": "read the audit trail",
+    "procurement:read": "read purchase orders (implied by procurement:write; starter/api/access.py)",
+    "invoices:read": "read invoices (implied by invoices:write)",
+    "suppliers:read": "read supplier onboarding and status runs (implied by suppliers:write)",
     "events:write": "send vendor status and inventory events",
+    "payloads:decode": "see decrypted workflow payloads (the Temporal UI's codec; starter/api/codec_routes.py)",
+    "payloads:encode": "encrypt payloads for the Temporal UI's start and signal forms",
 }
 ALL_TEAMS = "*"
 MANAGERS_SUFFIX = "-managers"
@@ -45,11 +60,20 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=frozenset)
     teams: frozenset[str] = field(default_factory=frozenset)
     via: str = "jwt"
+    suppliers: frozenset[str] = field(default_factory=frozenset)
+    systems: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def key(self) -> str:
-        """Idempotency keys and rate limits are kept per principal under this name."""
+        """Idempotency keys and rate limits are kept per principal under this name; it is also
+        the `source` of the acknowledgements it sends (e.g. `webhook:vendor-channel`, `jwt:ana`)."""
         return f"{self.via}:{self.subject}"
+
+    def speaks_for_system(self, system: str) -> bool:
+        return system in self.systems
+
+    def speaks_for_supplier(self, supplier_id: str) -> bool:
+        return supplier_id in self.suppliers
 
     def may_decide_for(self, team: str) -> bool:
         """A team's approver decides its tasks; its managers (`<team>-managers`) decide the
@@ -64,12 +88,23 @@ def sha256_hex(secret: str) -> str:
 
 
 def issue_token(
-    settings: Settings, subject: str, scopes: list[str], teams: list[str] | None = None, ttl_minutes: int | None = None
+    settings: Settings,
+    subject: str,
+    scopes: list[str],
+    teams: list[str] | None = None,
+    ttl_minutes: int | None = None,
+    *,
+    suppliers: list[str] | None = None,
+    systems: list[str] | None = None,
 ) -> tuple[str, int]:
-    """A signed token and its lifetime in seconds."""
+    """A signed token and its lifetime in seconds; ValueError for a lifetime above the cap
+    (`jwt_max_lifetime_minutes`), which verification would refuse anyway."""
     now = int(time.time())
-    lifetime = 60 * (ttl_minutes or settings.jwt_ttl_minutes)
-    claims = {
+    minutes = ttl_minutes or settings.jwt_ttl_minutes
+    if not 1 <= minutes <= settings.jwt_max_lifetime_minutes:
+        raise ValueError(f"ttl_minutes: must be 1 to {settings.jwt_max_lifetime_minutes} minutes")
+    lifetime = 60 * minutes
+    claims: dict[str, Any] = {
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "sub": subject,
@@ -78,7 +113,39 @@ def issue_token(
         "iat": now,
         "exp": now + lifetime,
     }
+    if suppliers:
+        claims["suppliers"] = sorted(set(suppliers))
+    if systems:
+        claims["systems"] = sorted(set(systems))
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256"), lifetime
+
+
+def _malformed(detail: str) -> ProblemError:
+    return ProblemError(401, "Invalid token", detail, auth=True)
+
+
+def _names(claims: dict[str, Any], name: str) -> frozenset[str]:
+    """A list claim: absent, a list of strings, or one space-separated string (OAuth2's `scope`
+    form). Anything else is a malformed token."""
+    value = claims.get(name)
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return frozenset(value.split())
+    if isinstance(value, list) and all(isinstance(item, str) and item and not item.isspace() for item in value):
+        return frozenset(item.strip() for item in value)
+    raise _malformed(f"the bearer token's {name} claim must be a list of strings or a space-separated string")
+
+
+def _check_times(settings: Settings, claims: dict[str, Any]) -> None:
+    """`exp`, `iat` (and `nbf` if present) are numbers; the lifetime is at most the cap."""
+    for name in ("exp", "iat", "nbf"):
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise _malformed(f"the bearer token's {name} claim must be a number (seconds since 1970)")
+    cap = 60 * settings.jwt_max_lifetime_minutes
+    if claims["exp"] - claims["iat"] > cap:
+        raise _malformed(f"the bearer token lives longer than the {settings.jwt_max_lifetime_minutes} minutes allowed")
 
 
 def principal_from_token(settings: Settings, token: str) -> Principal:
@@ -89,7 +156,7 @@ def principal_from_token(settings: Settings, token: str) -> Principal:
             algorithms=["HS256"],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iss", "aud", "sub"]},
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
         )
     except jwt.ExpiredSignatureError:
         raise ProblemError(401, "Token expired", "the bearer token has expired", auth=True) from None
@@ -97,11 +164,19 @@ def principal_from_token(settings: Settings, token: str) -> Principal:
         raise ProblemError(401, "Wrong audience", "the bearer token is not for this API", auth=True) from None
     except jwt.InvalidIssuerError:
         raise ProblemError(401, "Wrong issuer", "the bearer token was not issued by this platform", auth=True) from None
-    except jwt.PyJWTError:
-        raise ProblemError(401, "Invalid token", "the bearer token is not valid", auth=True) from None
-    scopes = frozenset(str(claims.get("scope", "")).split())
-    teams = frozenset(str(t) for t in claims.get("teams") or [])
-    return Principal(subject=str(claims["sub"]), scopes=scopes, teams=teams, via="jwt")
+    except jwt.MissingRequiredClaimError as missing:
+        raise _malformed(f"the bearer token has no {missing.claim} claim") from None
+    except (jwt.PyJWTError, TypeError, ValueError, OverflowError):
+        raise _malformed("the bearer token is not valid") from None
+    _check_times(settings, claims)
+    return Principal(
+        subject=str(claims["sub"]),
+        scopes=_names(claims, "scope"),
+        teams=_names(claims, "teams"),
+        via="jwt",
+        suppliers=_names(claims, "suppliers"),
+        systems=_names(claims, "systems"),
+    )
 
 
 def grant_for_secret(grants: list[ApiGrant], secret: str) -> ApiGrant | None:
@@ -121,7 +196,14 @@ def _authenticate(
         grant = grant_for_secret(settings.api_keys, api_key)
         if grant is None:
             raise ProblemError(401, "Invalid API key", "the X-API-Key is not known", auth=True)
-        principal = Principal(grant.subject, frozenset(grant.scopes), frozenset(grant.teams), via="api_key")
+        principal = Principal(
+            grant.subject,
+            frozenset(grant.scopes),
+            frozenset(grant.teams),
+            via="api_key",
+            suppliers=frozenset(grant.suppliers),
+            systems=frozenset(grant.systems),
+        )
     else:
         raise ProblemError(401, "Not authenticated", "send a bearer token or an X-API-Key", auth=True)
     request.state.principal = principal

@@ -1,8 +1,10 @@
 """The governed process API, `/v1`: the business capabilities of the CLI over HTTP.
 
 Request and response bodies are the domain models. Every POST that starts or changes something
-honours `Idempotency-Key` and is audited (actor = the principal); reads need a valid principal,
-the task inbox `tasks:decide`, the audit trail `audit:read`. Starting a process answers 202 at
+honours `Idempotency-Key` and is audited (actor = the principal, never a field of the body);
+reading a run needs its process's read scope and sees only the runs starter/api/access.py lets
+it; the task inbox needs `tasks:decide`, the audit trail `audit:read`. A business number already
+held by a running process with another document is 409 naming that run. Starting a process answers 202 at
 once with the run's id (and a `Location` to read it), or with `?wait=true` once it settled (at
 most 10 s), as `supplybridge ... submit` does.
 """
@@ -10,7 +12,6 @@ most 10 s), as `supplybridge ... submit` does.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -24,6 +25,8 @@ from domain.purchasing import Invoice, PurchaseOrder, invoice_workflow_id, purch
 from domain.supplier import SupplierOnboardingRequest
 from runtime.settings import Settings
 from starter import operations as ops
+from starter.api import access
+from starter.api.bodies import BusinessId, CancelBody, IsoDatetime, ReceiptBody, RunId
 from starter.api.deps import TemporalClient
 from starter.api.guards import idempotent
 from starter.api.problems import PROBLEM_RESPONSES, ProblemError
@@ -74,9 +77,17 @@ async def _audit(request: Request, principal: Principal, action: str, record: tu
     await asyncio.to_thread(_store(request).audit.append, entry)
 
 
-def _view(view: ops.RunView, status: int = 200) -> JSONResponse:
+def _view(principal: Principal, view: ops.RunView, status: int = 200) -> JSONResponse:
     headers = {"Location": f"/v1/runs/{view.workflow_id}"} if status == 202 else None
-    return JSONResponse(view.model_dump(mode="json"), status_code=status, headers=headers)
+    shown = access.redacted(principal, view)
+    return JSONResponse(shown.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def _conflict(conflict: ops.ConflictingSubmission) -> ProblemError:
+    """409 naming the run that holds the number (`workflow_id`, and where to read it)."""
+    run = conflict.workflow_id
+    return ProblemError(409, "Already running with another document", str(conflict), workflow_id=run,
+                        run=f"/v1/runs/{run}")  # fmt: skip
 
 
 async def _start_and_settle(request: Request, temporal: Any, handle: Any, wait: bool) -> ops.RunView:
@@ -111,11 +122,14 @@ async def onboard_supplier(
     """Onboard a supplier (workflow `supplier-onboarding-<vendor id>`)."""
 
     async def run() -> JSONResponse:
-        handle = await ops.start_onboarding(temporal, _settings(request), body)
+        try:
+            handle = await ops.start_onboarding(temporal, _settings(request), body)
+        except ops.ConflictingSubmission as conflict:
+            raise _conflict(conflict) from None
         view = await _start_and_settle(request, temporal, handle, wait)
         await _audit(request, principal, "supplier.onboarding_requested", ("supplier", body.source.id),
                      workflow_id=handle.id, outcome=view.outcome or view.stage)  # fmt: skip
-        return _view(view, 202)
+        return _view(principal, view, 202)
 
     return await idempotent(request, principal, run)
 
@@ -130,31 +144,39 @@ async def submit_purchase_order(
         try:
             handle = await ops.start_purchase_order(temporal, _settings(request), body, submitted_by=principal.subject)
         except ops.AlreadyProcessed as done:
-            raise ProblemError(409, "Already processed", str(done)) from None
+            raise ProblemError(409, "Already processed", str(done), workflow_id=done.view.workflow_id) from None
+        except ops.ConflictingSubmission as conflict:
+            raise _conflict(conflict) from None
         view = await _start_and_settle(request, temporal, handle, wait)
         await _audit(request, principal, "purchase_order.submitted", ("purchase_order", body.po_number),
                      workflow_id=handle.id, supplier_id=body.supplier_id, total=str(body.total),
                      outcome=view.outcome or view.stage)  # fmt: skip
-        return _view(view, 202)
+        return _view(principal, view, 202)
 
     return await idempotent(request, principal, run)
 
 
 @router.get("/purchase-orders/{po_number}", tags=["purchase orders"], response_model=ops.RunView)
 async def get_purchase_order(
-    request: Request, po_number: str, principal: CurrentPrincipal, temporal: TemporalClient
+    request: Request, po_number: BusinessId, principal: CurrentPrincipal, temporal: TemporalClient
 ) -> JSONResponse:
-    return _view(await _describe(request, temporal, purchase_order_workflow_id(po_number)))
+    """A PO's run (`procurement:read`; only the POs you may see: starter/api/access.py)."""
+    workflow_id = purchase_order_workflow_id(po_number)
+    return _view(principal, await access.readable_run(temporal, _settings(request), principal, workflow_id))
 
 
 @router.post("/purchase-orders/{po_number}/receipts", tags=["purchase orders"], response_model=PoStatus)
 async def receive_goods(
-    request: Request, po_number: str, body: ReceiptRequest, principal: Buyer, temporal: TemporalClient
+    request: Request, po_number: BusinessId, body: ReceiptBody, principal: Buyer, temporal: TemporalClient
 ) -> Response:
-    """Record goods received on one PO line."""
+    """Record goods received on one PO line, received by the caller: the PO's requester, receiving
+    or purchasing (403 for others)."""
 
     async def run() -> JSONResponse:
-        status = await _refusable(ops.record_receipt(temporal, po_number, body))
+        workflow_id = purchase_order_workflow_id(po_number)
+        await access.check_may_change_po(temporal, principal, workflow_id, access.RECEIVERS)
+        receipt = ReceiptRequest(**body.model_dump(), received_by=principal.subject)
+        status = await _refusable(ops.record_receipt(temporal, po_number, receipt))
         await _audit(request, principal, "purchase_order.received", ("purchase_order", po_number),
                      line=body.line, quantity=str(body.quantity), uom=body.uom)  # fmt: skip
         return JSONResponse(status.model_dump(mode="json"))
@@ -164,17 +186,20 @@ async def receive_goods(
 
 @router.post("/purchase-orders/{po_number}/cancel", tags=["purchase orders"], response_model=ops.RunView)
 async def cancel_purchase_order(
-    request: Request, po_number: str, body: CancelRequest, principal: Buyer, temporal: TemporalClient
+    request: Request, po_number: BusinessId, body: CancelBody, principal: Buyer, temporal: TemporalClient
 ) -> Response:
-    """Cancel a PO; it is compensated in reverse (reservations, vendor, ERP)."""
+    """Cancel a PO; it is compensated in reverse (reservations, vendor, ERP). Only its requester,
+    purchasing and purchasing-managers (and `*`) may (403 for others)."""
 
     async def run() -> JSONResponse:
-        request_by = body.model_copy(update={"requested_by": principal.subject})
-        await _refusable(ops.cancel_purchase_order(temporal, po_number, request_by))
-        view = await _describe(request, temporal, purchase_order_workflow_id(po_number))
+        workflow_id = purchase_order_workflow_id(po_number)
+        await access.check_may_change_po(temporal, principal, workflow_id, access.CANCELLERS)
+        cancel = CancelRequest(reason=body.reason, requested_by=principal.subject)
+        await _refusable(ops.cancel_purchase_order(temporal, po_number, cancel))
+        view = await _describe(request, temporal, workflow_id)
         await _audit(request, principal, "purchase_order.cancel_requested", ("purchase_order", po_number),
                      reason=body.reason, outcome=view.outcome)  # fmt: skip
-        return _view(view)
+        return _view(principal, view)
 
     return await idempotent(request, principal, run)
 
@@ -186,21 +211,30 @@ async def submit_invoice(
     """Submit a supplier invoice for the three-way match (workflow `invoice-<supplier>-<number>`)."""
 
     async def run() -> JSONResponse:
-        handle = await ops.start_invoice(temporal, _settings(request), body, submitted_by=principal.subject)
+        try:
+            handle = await ops.start_invoice(temporal, _settings(request), body, submitted_by=principal.subject)
+        except ops.ConflictingSubmission as conflict:
+            raise _conflict(conflict) from None
         view = await _start_and_settle(request, temporal, handle, wait)
         await _audit(request, principal, "invoice.submitted", ("invoice", handle.id),
                      po_number=body.po_number, amount=str(body.computed_total),
                      outcome=view.outcome or view.stage)  # fmt: skip
-        return _view(view, 202)
+        return _view(principal, view, 202)
 
     return await idempotent(request, principal, run)
 
 
 @router.get("/invoices/{supplier_id}/{invoice_number}", tags=["invoices"], response_model=ops.RunView)
 async def get_invoice(
-    request: Request, supplier_id: str, invoice_number: str, principal: CurrentPrincipal, temporal: TemporalClient
+    request: Request,
+    supplier_id: BusinessId,
+    invoice_number: BusinessId,
+    principal: CurrentPrincipal,
+    temporal: TemporalClient,
 ) -> JSONResponse:
-    return _view(await _describe(request, temporal, invoice_workflow_id(supplier_id, invoice_number)))
+    """An invoice's run (`invoices:read`; only the invoices you may see: starter/api/access.py)."""
+    workflow_id = invoice_workflow_id(supplier_id, invoice_number)
+    return _view(principal, await access.readable_run(temporal, _settings(request), principal, workflow_id))
 
 
 @router.get("/tasks", tags=["tasks"], response_model=TaskList)
@@ -220,7 +254,7 @@ async def list_tasks(
 
 @router.post("/tasks/{task_id}/decision", tags=["tasks"], response_model=ops.RunView)
 async def decide_task(
-    request: Request, task_id: str, body: ExceptionResolution, principal: Approver, temporal: TemporalClient
+    request: Request, task_id: RunId, body: ExceptionResolution, principal: Approver, temporal: TemporalClient
 ) -> Response:
     """Decide a task; only an approver of the task's team may (403 otherwise)."""
 
@@ -236,14 +270,16 @@ async def decide_task(
         await _audit(request, principal, f"{task.kind.value}.decided", (task.kind.value, task_id),
                      decision=body.action.value, reason=body.reason, team=task.team,
                      outcome=view.outcome or view.stage)  # fmt: skip
-        return _view(view)
+        return _view(principal, view)
 
     return await idempotent(request, principal, run)
 
 
 @router.get("/runs/{workflow_id}", tags=["runs"], response_model=ops.RunView)
-async def get_run(request: Request, workflow_id: str, principal: CurrentPrincipal, temporal: TemporalClient) -> Any:
-    return _view(await _describe(request, temporal, workflow_id))
+async def get_run(request: Request, workflow_id: RunId, principal: CurrentPrincipal, temporal: TemporalClient) -> Any:
+    """Any run, with the read scope of its process (`procurement:read`, `invoices:read`,
+    `suppliers:read`); only the runs you may see (starter/api/access.py), others are 404."""
+    return _view(principal, await access.readable_run(temporal, _settings(request), principal, workflow_id))
 
 
 @router.get("/audit", tags=["audit"], response_model=AuditPage)
@@ -253,8 +289,8 @@ async def read_audit(
     record_type: Annotated[str | None, Query(max_length=60)] = None,
     record_id: Annotated[str | None, Query(max_length=255)] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDatetime | None = None,
+    until: IsoDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSONResponse:
@@ -290,7 +326,9 @@ async def token(
         raise ProblemError(
             403, "Insufficient scope", "the client may not have: " + ", ".join(sorted(wanted - set(client.scopes)))
         )
-    token_value, lifetime = issue_token(settings, client.subject, sorted(wanted), client.teams)
+    token_value, lifetime = issue_token(
+        settings, client.subject, sorted(wanted), client.teams, suppliers=client.suppliers, systems=list(client.systems)
+    )
     return JSONResponse(
         TokenResponse(access_token=token_value, expires_in=lifetime, scope=" ".join(sorted(wanted))).model_dump()
     )

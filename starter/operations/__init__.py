@@ -3,6 +3,8 @@ ones what happened and deliver decisions (messages.py), read their state (runs.p
 goes through the workflows' own methods (processes.py)."""
 
 from starter.operations.messages import (
+    UPDATE_WAIT_SECONDS,
+    StillApplying,
     cancel_purchase_order,
     deliver_acknowledgement,
     deliver_receipt,
@@ -18,12 +20,14 @@ from starter.operations.runs import (
     UnknownRun,
     describe_run,
     find_run_id,
+    run_input,
     settle,
     started_view,
     wait_until_settled,
 )
 from starter.operations.starts import (
     AlreadyProcessed,
+    ConflictingSubmission,
     deliver_status_event,
     po_policy,
     start_invoice,
@@ -33,9 +37,12 @@ from starter.operations.starts import (
 
 __all__ = [
     "SETTLED_STAGES",
+    "UPDATE_WAIT_SECONDS",
     "AlreadyProcessed",
+    "ConflictingSubmission",
     "DecisionRefused",
     "RunView",
+    "StillApplying",
     "UnknownRun",
     "cancel_purchase_order",
     "deliver_acknowledgement",
@@ -48,6 +55,7 @@ __all__ = [
     "po_policy",
     "record_receipt",
     "resolve_exception",
+    "run_input",
     "settle",
     "start_invoice",
     "start_onboarding",

@@ -39,6 +39,9 @@ class _Deciding(Protocol):
 
 
 DECISION_KINDS = tuple(kind.value for kind in DecisionKind)
+# How long a caller waits for an Update's answer (a receipt, a cancellation, a decision) before
+# it is told the run is still applying it: the API's bound on every request that changes a run.
+UPDATE_WAIT_SECONDS = 12.0
 
 
 @asynccontextmanager
@@ -58,14 +61,39 @@ def _purchase_order(client: Client, po_number: str) -> WorkflowHandle[PurchaseOr
     return client.get_workflow_handle_for(PurchaseOrderWorkflow.run, purchase_order_workflow_id(po_number))
 
 
+class StillApplying(TimeoutError):
+    """An Update sent to a run did not finish within the caller's bound (a system it calls is
+    down or slow, or no worker runs): it stays with the run, which applies it when it can. The
+    API answers 202 with the run's Location; the CLI says so and exits 1."""
+
+    def __init__(self, workflow_id: str, waited: float) -> None:
+        super().__init__(
+            f"{workflow_id} has not finished applying the request after {waited:.0f} s; it is still being "
+            "applied: read the run to see when it is"
+        )
+        self.workflow_id = workflow_id
+
+
 async def _execute_update(
-    client: Client, workflow_id: str, update: UpdateMethodMultiParam[[Any, A], Coroutine[Any, Any, R]], arg: A
+    client: Client,
+    workflow_id: str,
+    update: UpdateMethodMultiParam[[Any, A], Coroutine[Any, Any, R]],
+    arg: A,
+    *,
+    wait_seconds: float | None = None,
 ) -> R:
-    """Run an Update of the workflow by its method. `@workflow.update(name=...)` (our workflows
-    name their handlers, so renaming a method never breaks a running workflow) types the method
-    as returning its coroutine; the SDK returns the awaited value, whose type this restores."""
+    """Run an Update of the workflow by its method, waiting at most `wait_seconds` for its answer
+    (then `StillApplying`: a receipt must not hang a caller while the ERP is down).
+    `@workflow.update(name=...)` (our workflows name their handlers, so renaming a method never
+    breaks a running workflow) types the method as returning its coroutine; the SDK returns the
+    awaited value, whose type this restores."""
+    bound = UPDATE_WAIT_SECONDS if wait_seconds is None else wait_seconds
     async with _refusals(workflow_id):
-        answer = await client.get_workflow_handle(workflow_id).execute_update(update, arg)
+        call = client.get_workflow_handle(workflow_id).execute_update(update, arg)
+        try:
+            answer = await asyncio.wait_for(call, bound)
+        except TimeoutError:
+            raise StillApplying(workflow_id, bound) from None
     return cast(R, answer)
 
 
@@ -90,8 +118,21 @@ async def _signal_po(
     return True
 
 
+async def purchase_order_status(client: Client, po_number: str) -> PoStatus | None:
+    """The PO's `status` query (who its supplier is, each line's ordered and received, the
+    receipts it counted): of the running workflow, or of the last run while Temporal keeps its
+    history; None when there is no such PO. Other failures propagate (Temporal unreachable)."""
+    try:
+        return await _purchase_order(client, po_number).query(PurchaseOrderWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+
+
 async def deliver_acknowledgement(client: Client, ack: PoAcknowledgement) -> bool:
-    """The vendor's acknowledgement, to the PO's running workflow; False when none runs."""
+    """The vendor's acknowledgement, to the PO's running workflow; False when none runs. The
+    caller sets `ack.source` (who delivered it): the workflow dedupes on `(source, event_id)`."""
     return await _signal_po(client, ack.po_number, PurchaseOrderWorkflow.acknowledgement_received, ack)
 
 

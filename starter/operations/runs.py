@@ -52,6 +52,20 @@ class RunView(BaseModel):
     ui_url: str | None = None
     # what `result` was dumped from: the status query's answer while the run runs, its result after
     _answer: BaseModel | None = PrivateAttr(default=None)
+    # who the run concerns, from its search attributes (what read access is decided on; not shown)
+    _team: str | None = PrivateAttr(default=None)
+    _supplier: str | None = PrivateAttr(default=None)
+
+    @property
+    def team(self) -> str | None:
+        """The team that owns the run's next step (its `SupplyBridgeTeam`, else the answer's
+        `assigned_team`); None when nobody does."""
+        return self._team or (self.result or {}).get("assigned_team")
+
+    @property
+    def supplier(self) -> str | None:
+        """The ERP supplier the run concerns (`SupplyBridgeSupplier`, else the answer's `supplier_id`)."""
+        return self._supplier or (self.result or {}).get("supplier_id")
 
     @property
     def is_rejection(self) -> bool:
@@ -95,6 +109,8 @@ async def describe_run(client: Client, settings: Settings, workflow_id: str) -> 
         outcome=description.typed_search_attributes.get(sa.OUTCOME),
         ui_url=settings.workflow_url(workflow_id),
     )
+    view._team = description.typed_search_attributes.get(sa.TEAM)
+    view._supplier = description.typed_search_attributes.get(sa.SUPPLIER)
     workflow = workflow_for(workflow_id)
     if description.status == WorkflowExecutionStatus.RUNNING and workflow is not None:
         try:  # a query needs a worker: without one, the search attributes still tell the stage
@@ -118,6 +134,28 @@ async def describe_run(client: Client, settings: Settings, workflow_id: str) -> 
         except WorkflowFailureError as failure:
             view.error = failure_message(failure)
     return view
+
+
+async def run_input(client: Client, workflow_id: str, input_type: type[M]) -> M | None:
+    """What the run was started with: the input of the first run of its chain (a continued-as-new
+    run carries its own, possibly slimmer, input), read from the start event of its history.
+    None when there is no such run or its input is not an `input_type`."""
+    try:
+        description = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    info = description.raw_description.workflow_execution_info
+    first_run = info.first_run_id or description.run_id
+    history = client.get_workflow_handle(workflow_id, run_id=first_run).fetch_history_events(page_size=1)
+    async for event in history:
+        payloads = event.workflow_execution_started_event_attributes.input.payloads
+        if not payloads:
+            return None
+        [value] = await client.data_converter.decode(payloads, [input_type])
+        return value if isinstance(value, input_type) else None
+    return None
 
 
 async def wait_until_settled(client: Client, settings: Settings, workflow_id: str, timeout: float) -> RunView:

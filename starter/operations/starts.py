@@ -5,7 +5,9 @@ it (`supplier-onboarding-<vendor id>`, `purchase-order-<po number>`, `invoice-<s
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypeVar
 
+from pydantic import BaseModel
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -19,11 +21,32 @@ from domain.status_sync import StatusSyncInput, status_sync_workflow_id
 from domain.supplier import SupplierOnboardingRequest
 from runtime.settings import Settings
 from starter.operations.processes import signal_name
-from starter.operations.runs import RunView, describe_run
+from starter.operations.runs import RunView, describe_run, run_input
 from workflows.invoice import InvoiceWorkflow
 from workflows.onboarding import SupplierOnboardingWorkflow
 from workflows.purchase_order import PurchaseOrderWorkflow
 from workflows.status_sync import SupplierStatusSyncWorkflow
+
+
+class ConflictingSubmission(ValueError):
+    """A business key (PO number, invoice number, vendor id) whose process runs with another
+    document: the new one did not take effect (the API answers 409 naming the run)."""
+
+    def __init__(self, message: str, workflow_id: str) -> None:
+        super().__init__(message)
+        self.workflow_id = workflow_id
+
+
+def _refuse_another_document(workflow_id: str, started: BaseModel | None, sent: BaseModel) -> None:
+    """Starting joins the run that holds the business key; when that run was started with another
+    document (`started`, read from its history), the new one is refused rather than silently
+    dropped. Compared as models, so `20` and `20.00` are one quantity."""
+    if started is not None and started != sent:
+        raise ConflictingSubmission(
+            f"{workflow_id} is already running with another document under this number; "
+            "it was not changed (send a new number, or cancel the running one first)",
+            workflow_id,
+        )
 
 
 class AlreadyProcessed(ValueError):
@@ -34,19 +57,33 @@ class AlreadyProcessed(ValueError):
         self.view = view
 
 
+InputT = TypeVar("InputT", bound=BaseModel)
+
+
+def decodable(workflow_input: InputT) -> InputT:
+    """The input as the worker will decode it: a value that validates here but not after its JSON
+    round trip (say a name of spaces, stripped to nothing) would leave the run unable to start its
+    first workflow task, forever. Raises pydantic's ValidationError (a 422 / exit 2) instead."""
+    return type(workflow_input).model_validate_json(workflow_input.model_dump_json())
+
+
 async def start_onboarding(
     client: Client, settings: Settings, request: SupplierOnboardingRequest
 ) -> WorkflowHandle[SupplierOnboardingWorkflow, OnboardingResult]:
-    """Start (or, while one runs, join) the onboarding of this vendor-management registration."""
-    return await client.start_workflow(
+    """Start (or, while one runs, join) the onboarding of this vendor-management registration;
+    `ConflictingSubmission` when the running one onboards another registration under this id."""
+    handle = await client.start_workflow(
         SupplierOnboardingWorkflow.run,
-        OnboardSupplierInput(request=request, review_sla=settings.review_sla),
+        decodable(OnboardSupplierInput(request=request, review_sla=settings.review_sla)),
         id=onboarding_workflow_id(request.source.id),
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         static_summary=f"Onboard vendor {request.source.id}",
     )
+    started = await run_input(client, handle.id, OnboardSupplierInput)
+    _refuse_another_document(handle.id, started.request if started else None, request)
+    return handle
 
 
 def po_policy(settings: Settings) -> PoPolicy:
@@ -54,6 +91,9 @@ def po_policy(settings: Settings) -> PoPolicy:
         ack_sla=timedelta(hours=settings.po_ack_sla_hours),
         ack_cancel_after=timedelta(hours=settings.po_ack_cancel_after_hours),
         decision_sla=timedelta(hours=settings.decision_sla_hours),
+        invoice_sla=timedelta(days=settings.po_invoice_sla_days),
+        approval_line_amount=settings.po_approval_line_amount,
+        approval_order_amount=settings.po_approval_order_amount,
     )
 
 
@@ -61,12 +101,13 @@ async def start_purchase_order(
     client: Client, settings: Settings, po: PurchaseOrder, *, submitted_by: str, policy: PoPolicy | None = None
 ) -> WorkflowHandle[PurchaseOrderWorkflow, PoResult]:
     """Start the PO's workflow (`purchase-order-<po number>`); while it runs, join it. A PO number
-    whose workflow completed is refused (`AlreadyProcessed`); one that failed may run again."""
+    whose workflow completed is refused (`AlreadyProcessed`); one that failed may run again. A PO
+    number whose running workflow holds another PO is refused (`ConflictingSubmission`)."""
     workflow_id = purchase_order_workflow_id(po.po_number)
     try:
-        return await client.start_workflow(
+        handle = await client.start_workflow(
             PurchaseOrderWorkflow.run,
-            PurchaseOrderInput(po=po, policy=policy or po_policy(settings), submitted_by=submitted_by),
+            decodable(PurchaseOrderInput(po=po, policy=policy or po_policy(settings), submitted_by=submitted_by)),
             id=workflow_id,
             task_queue=settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -76,19 +117,25 @@ async def start_purchase_order(
     except WorkflowAlreadyStartedError:
         view = await describe_run(client, settings, workflow_id)
         raise AlreadyProcessed(f"PO {po.po_number} was already processed (outcome {view.outcome})", view) from None
+    started = await run_input(client, workflow_id, PurchaseOrderInput)
+    _refuse_another_document(workflow_id, started.po if started else None, po)
+    return handle
 
 
 async def start_invoice(
     client: Client, settings: Settings, invoice: Invoice, *, submitted_by: str, policy: InvoicePolicy | None = None
 ) -> WorkflowHandle[InvoiceWorkflow, InvoiceResult]:
     """Start the invoice's workflow (`invoice-<supplier>-<number>`); while it runs, join it. After
-    it completed the id may run again: the workflow then finds the duplicate in AP and refuses it."""
-    return await client.start_workflow(
+    it completed the id may run again: the workflow then finds the duplicate in AP and refuses it.
+    While it runs, another invoice under the same number is refused (`ConflictingSubmission`)."""
+    handle = await client.start_workflow(
         InvoiceWorkflow.run,
-        InvoiceInput(
-            invoice=invoice,
-            policy=policy or InvoicePolicy(resolution_sla=timedelta(hours=settings.invoice_resolution_sla_hours)),
-            submitted_by=submitted_by,
+        decodable(
+            InvoiceInput(
+                invoice=invoice,
+                policy=policy or InvoicePolicy(resolution_sla=timedelta(hours=settings.invoice_resolution_sla_hours)),
+                submitted_by=submitted_by,
+            )
         ),
         id=invoice_workflow_id(invoice.supplier_id, invoice.invoice_number),
         task_queue=settings.task_queue,
@@ -96,6 +143,9 @@ async def start_invoice(
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         static_summary=f"Invoice {invoice.invoice_number} from {invoice.supplier_id} on {invoice.po_number}",
     )
+    started = await run_input(client, handle.id, InvoiceInput)
+    _refuse_another_document(handle.id, started.invoice if started else None, invoice)
+    return handle
 
 
 async def deliver_status_event(client: Client, settings: Settings, event: VendorStatusEvent) -> str:

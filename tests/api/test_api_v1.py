@@ -310,5 +310,6 @@ async def test_events_are_accepted_with_a_signature_or_the_events_scope(harness:
         is_problem(await client.post("/v1/events/vendor-status", json=event), 401)
         no_scope = await client.post("/v1/events/vendor-status", json=event, headers=bearer(settings, ["audit:read"]))
         is_problem(no_scope, 403)
-        sent = await client.post("/v1/events/vendor-status", json=event, headers=bearer(settings, ["events:write"]))
+        system = bearer(settings, ["events:write"], systems=["vendor-management"])  # what it speaks for
+        sent = await client.post("/v1/events/vendor-status", json=event, headers=system)
         assert sent.status_code == 202 and sent.json()["workflow_id"] == "supplier-status-VM-100002"

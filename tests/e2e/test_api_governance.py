@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from tests.e2e.conftest import Stack
 from tests.examples import example_json
 
 pytestmark = pytest.mark.e2e
-ALL_SCOPES = "suppliers:write procurement:write invoices:write tasks:decide audit:read events:write"
+ALL_SCOPES = "suppliers:write procurement:write invoices:write tasks:decide audit:read events:write"  # reads implied
 
 
 def token(stack: Stack, scopes: str = ALL_SCOPES, teams: str = "*", subject: str = "partner") -> str:
@@ -43,16 +44,30 @@ def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
-def test_schemathesis_finds_no_server_error_and_no_schema_violation(stack: Stack) -> None:
+@pytest.fixture(scope="module", autouse=True)
+def _rate_limit_raised_for_the_fuzzer() -> Iterator[None]:
+    """Schemathesis sends thousands of requests as one principal: the stack of this module (started
+    after this fixture, which is autouse) gets a per-principal and per-address limit it never meets."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SUPPLYBRIDGE_RATE_LIMIT_PER_MINUTE", "1000000")
+        patch.setenv("SUPPLYBRIDGE_ADDRESS_RATE_LIMIT_PER_MINUTE", "1000000")
+        yield
+
+
+def test_schemathesis_finds_nothing_with_every_check_and_the_stateful_phase(stack: Stack) -> None:
+    """Every check (status codes and content types as documented, schema-valid data accepted,
+    schema-violating data refused, ...) over the examples, coverage, fuzzing and stateful phases;
+    bounded by `--max-examples` so it stays within a few minutes on 2 cores. One worker: with two,
+    hypothesis parses lambdas' source in threads and CPython 3.11's `ast.parse` can fail with
+    "AST constructor recursion depth mismatch" (a race in the interpreter, not in the API)."""
     done = subprocess.run(
         [str(Path(sys.executable).parent / "st"), "run", f"{stack.api}/openapi.json",
          "-H", f"Authorization: Bearer {token(stack)}",
-         "-c", "not_a_server_error,response_schema_conformance",
-         "-n", "8", "--request-timeout", "30"],
+         "--checks", "all", "--phases", "examples,coverage,fuzzing,stateful",
+         "--max-examples", "25", "--seed", "20261124", "--request-timeout", "30", "--workers", "1"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert "passed" in done.stdout
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
 
 
 def test_refusals_have_the_right_status_and_a_problem_body(stack: Stack) -> None:

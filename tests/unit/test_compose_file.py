@@ -28,3 +28,27 @@ def test_our_services_run_existing_cli_commands() -> None:
     assert ours
     for service in ours:
         assert service["command"][0] in commands
+
+
+DOCKERFILE = COMPOSE.with_name("Dockerfile")
+
+
+def test_our_services_run_as_production_with_secrets_from_outside() -> None:
+    """No unauthenticated codec is published: production mode puts /codec behind a login, and
+    its secrets are never written in the file (compose refuses to start without them)."""
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    for name, service in services.items():
+        if not service.get("build"):
+            continue
+        env = service["environment"]
+        assert env["SUPPLYBRIDGE_ENVIRONMENT"] == "production", name
+        for secret in ("JWT_SECRET", "WEBHOOK_SECRET", "SANDBOX_TOKEN", "PAYLOAD_ENCRYPTION_KEY"):
+            value = env[f"SUPPLYBRIDGE_{secret}"]
+            assert value.startswith(f"${{SUPPLYBRIDGE_{secret}:?"), f"{name}: {secret} must come from outside"
+    assert "SUPPLYBRIDGE_ENVIRONMENT=production" in DOCKERFILE.read_text()
+
+
+def test_the_ui_sends_the_operators_session_to_the_codec() -> None:
+    ui = yaml.safe_load(COMPOSE.read_text())["services"]["temporal-ui"]["environment"]
+    assert ui["TEMPORAL_CODEC_ENDPOINT"].endswith("/codec")
+    assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -12,9 +13,9 @@ from pydantic import ValidationError
 from runtime import binaries
 from runtime.settings import Settings
 
-REAL = {
+REAL: dict[str, Any] = {
     "payload_encryption_key": base64.b64encode(os.urandom(32)).decode(),
-    "webhook_secret": "a-real-webhook-secret",
+    "webhook_secret": "a-real-webhook-secret-of-at-least-32-bytes",
     "sandbox_token": "a-real-token",
     "jwt_secret": "a-real-signing-key-of-enough-length",
 }
@@ -49,3 +50,25 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
 def test_binaries_come_from_the_wheels() -> None:
     assert binaries.temporal_cli_path().is_file() and os.access(binaries.temporal_cli_path(), os.X_OK)
     assert binaries.test_server_path().is_file()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "why"),
+    [
+        ("jwt_secret", "short-but-not-a-placeholder", "27 bytes; at least 32"),
+        ("webhook_secret", "s3cret", "6 bytes; at least 32"),
+        ("webhook_secret", "ab" * 20, "fewer than 8 distinct characters"),
+        ("payload_encryption_key", base64.b64encode(bytes(32)).decode(), "all zeros"),
+        ("payload_encryption_key", base64.b64encode(b"\x07" * 32).decode(), "1 distinct byte values"),
+        ("payload_encryption_key", base64.b64encode(bytes(range(8)) * 4).decode(), "8 distinct byte values"),
+        ("payload_encryption_key", base64.b64encode(b"correct horse battery staple 123").decode(), "passphrase"),
+        ("payload_encryption_key", base64.b64encode(os.urandom(16)).decode(), "16 bytes; AES-256 needs 32"),
+        ("payload_encryption_key", "not base64!", "not base64"),
+    ],
+)
+def test_weak_secrets_are_refused_outside_development(name: str, value: str, why: str) -> None:
+    values: dict[str, Any] = {**REAL, name: value}
+    with pytest.raises(ValidationError, match=f"SUPPLYBRIDGE_{name.upper()} is too weak") as refused:
+        Settings(environment="production", **values)
+    assert why in str(refused.value)
+    assert Settings(environment="development", **values)  # development keeps working as it is

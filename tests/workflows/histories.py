@@ -30,6 +30,7 @@ from starter.operations.processes import signal_name
 from tests.examples import supplier_request
 from tests.support.harness import Systems, running_harness
 from workflows.onboarding import SupplierOnboardingWorkflow
+from workflows.purchase_order import PurchaseOrderWorkflow
 from workflows.status_sync import SupplierStatusSyncWorkflow
 
 HISTORY_DIR = Path(__file__).parent / "histories"
@@ -97,13 +98,13 @@ async def po_lifecycle(client: Client, queue: str, env: WorkflowEnvironment) -> 
     handle = await po.start_po_on(client, queue, po.purchase_order())
     await po.until(handle, lambda s: s.stage == "awaiting_acknowledgement")
     await handle.signal(
-        "acknowledgement_received",
+        PurchaseOrderWorkflow.acknowledgement_received,
         po.ack("PO-2026-000451", po.line(1, AckLineStatus.BACKORDERED, backordered_quantity=Decimal(5))),
     )
     await po.receive(handle, 1, "20")
     await po.receive(handle, 2, "10")
     await handle.signal(
-        "invoice_recorded",
+        PurchaseOrderWorkflow.invoice_recorded,
         PoInvoiceNotice(invoice_workflow_id="inv", invoice_number="I", outcome="approved",
                         lines=[(1, Decimal(20)), (2, Decimal(10))]),
     )  # fmt: skip

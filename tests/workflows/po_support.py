@@ -115,9 +115,11 @@ def line(number: int, status: AckLineStatus, **kw: Any) -> AcknowledgementLine:
     return AcknowledgementLine(line=number, status=status, **kw)
 
 
-async def open_po(h: Harness, po: PurchaseOrder, *acks: AcknowledgementLine) -> WorkflowHandle:
+async def open_po(
+    h: Harness, po: PurchaseOrder, *acks: AcknowledgementLine, policy: PoPolicy | None = None
+) -> WorkflowHandle:
     """Started, acknowledged (accepted unless `acks` say otherwise) and open."""
-    handle = await start_po(h, po)
+    handle = await start_po(h, po, policy)
     await until(handle, lambda s: s.stage == "awaiting_acknowledgement")
     await handle.signal(PurchaseOrderWorkflow.acknowledgement_received, ack(po.po_number, *acks))
     await until(handle, lambda s: s.stage == "open")
@@ -128,9 +130,8 @@ async def receive(handle: WorkflowHandle, line_number: int, quantity: str, uom: 
     from domain.po_models import ReceiptRequest
 
     status: PoStatus = await handle.execute_update(
-        "record_receipt",
+        PurchaseOrderWorkflow.record_receipt,
         ReceiptRequest(line=line_number, quantity=Decimal(quantity), uom=uom),
-        result_type=PoStatus,
     )
     return status
 

@@ -24,6 +24,7 @@ from tests.workflows.po_support import (
     until,
     with_procurement_seed,
 )
+from workflows.invoice import InvoiceWorkflow
 
 
 @pytest.fixture
@@ -53,9 +54,8 @@ async def systems(systems: Systems) -> Systems:
 
 async def resolve(handle, action: ExceptionAction) -> InvoiceStatus:  # type: ignore[no-untyped-def]
     status: InvoiceStatus = await handle.execute_update(
-        "resolve_exception",
+        InvoiceWorkflow.resolve_exception,
         ExceptionResolution(action=action, reason="agreed with the supplier", resolved_by="ana"),
-        result_type=InvoiceStatus,
     )
     return status
 

@@ -45,16 +45,15 @@ def systems(systems: Systems) -> Systems:
 
 async def resolve(handle, action: ExceptionAction, reason: str = "checked with the buyer") -> PoStatus:  # type: ignore[no-untyped-def]
     status: PoStatus = await handle.execute_update(
-        "resolve_exception",
+        PurchaseOrderWorkflow.resolve_exception,
         ExceptionResolution(action=action, reason=reason, resolved_by="pat"),
-        result_type=PoStatus,
     )
     return status
 
 
 async def invoice_all(handle, *lines: tuple[int, str]) -> None:  # type: ignore[no-untyped-def]
     await handle.signal(
-        "invoice_recorded",
+        PurchaseOrderWorkflow.invoice_recorded,
         PoInvoiceNotice(
             invoice_workflow_id="invoice-test",
             invoice_number="T-1",
@@ -179,7 +178,7 @@ async def test_a_price_increase_in_the_acknowledgement_needs_pricing_approval(ha
     handle = await start_po(harness, purchase_order())
     await until(handle, lambda s: s.stage == "awaiting_acknowledgement")
     await handle.signal(
-        "acknowledgement_received",
+        PurchaseOrderWorkflow.acknowledgement_received,
         ack("PO-2026-000451", line(2, AckLineStatus.PRICE_CHANGED, unit_price=Decimal("118.44"))),
     )
     status = await until(handle, lambda s: s.open_exception is not None)
@@ -196,7 +195,7 @@ async def test_every_line_rejected_by_the_vendor_compensates_and_rejects(harness
     handle = await start_po(harness, purchase_order())
     await until(handle, lambda s: s.stage == "awaiting_acknowledgement")
     await handle.signal(
-        "acknowledgement_received",
+        PurchaseOrderWorkflow.acknowledgement_received,
         ack("PO-2026-000451", line(1, AckLineStatus.REJECTED), line(2, AckLineStatus.REJECTED)),
     )
     result: PoResult = await handle.result()
