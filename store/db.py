@@ -53,6 +53,10 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
     try:
         cursor.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_SECONDS * 1000)}")
         _switch_to_wal(cursor)
+        # In WAL mode NORMAL syncs at checkpoints, not at every commit: a committed write survives
+        # a crash of the process, and only a power loss can take back the last commits (never
+        # corrupting the file). The embedded store's choice; PostgreSQL is the production store.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()

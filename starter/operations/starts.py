@@ -72,18 +72,21 @@ async def start_onboarding(
 ) -> WorkflowHandle[SupplierOnboardingWorkflow, OnboardingResult]:
     """Start (or, while one runs, join) the onboarding of this vendor-management registration;
     `ConflictingSubmission` when the running one onboards another registration under this id."""
-    handle = await client.start_workflow(
-        SupplierOnboardingWorkflow.run,
-        decodable(OnboardSupplierInput(request=request, review_sla=settings.review_sla)),
-        id=onboarding_workflow_id(request.source.id),
-        task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        static_summary=f"Onboard vendor {request.source.id}",
-    )
-    started = await run_input(client, handle.id, OnboardSupplierInput)
-    _refuse_another_document(handle.id, started.request if started else None, request)
-    return handle
+    workflow_id = onboarding_workflow_id(request.source.id)
+    try:
+        return await client.start_workflow(
+            SupplierOnboardingWorkflow.run,
+            decodable(OnboardSupplierInput(request=request, review_sla=settings.review_sla)),
+            id=workflow_id,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            static_summary=f"Onboard vendor {request.source.id}",
+        )
+    except WorkflowAlreadyStartedError:  # one runs: join it, if it onboards this same registration
+        started = await run_input(client, workflow_id, OnboardSupplierInput)
+        _refuse_another_document(workflow_id, started.request if started else None, request)
+        return client.get_workflow_handle_for(SupplierOnboardingWorkflow.run, workflow_id)
 
 
 def po_policy(settings: Settings) -> PoPolicy:
@@ -102,24 +105,26 @@ async def start_purchase_order(
 ) -> WorkflowHandle[PurchaseOrderWorkflow, PoResult]:
     """Start the PO's workflow (`purchase-order-<po number>`); while it runs, join it. A PO number
     whose workflow completed is refused (`AlreadyProcessed`); one that failed may run again. A PO
-    number whose running workflow holds another PO is refused (`ConflictingSubmission`)."""
+    number whose running workflow holds another PO is refused (`ConflictingSubmission`). A new PO
+    costs one call to Temporal; only a PO number already in use is looked up."""
     workflow_id = purchase_order_workflow_id(po.po_number)
     try:
-        handle = await client.start_workflow(
+        return await client.start_workflow(
             PurchaseOrderWorkflow.run,
             decodable(PurchaseOrderInput(po=po, policy=policy or po_policy(settings), submitted_by=submitted_by)),
             id=workflow_id,
             task_queue=settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             static_summary=f"PO {po.po_number} to {po.supplier_id}",
         )
     except WorkflowAlreadyStartedError:
         view = await describe_run(client, settings, workflow_id)
-        raise AlreadyProcessed(f"PO {po.po_number} was already processed (outcome {view.outcome})", view) from None
+        if view.status != "running":
+            raise AlreadyProcessed(f"PO {po.po_number} was already processed (outcome {view.outcome})", view) from None
     started = await run_input(client, workflow_id, PurchaseOrderInput)
     _refuse_another_document(workflow_id, started.po if started else None, po)
-    return handle
+    return client.get_workflow_handle_for(PurchaseOrderWorkflow.run, workflow_id)
 
 
 async def start_invoice(
@@ -128,24 +133,28 @@ async def start_invoice(
     """Start the invoice's workflow (`invoice-<supplier>-<number>`); while it runs, join it. After
     it completed the id may run again: the workflow then finds the duplicate in AP and refuses it.
     While it runs, another invoice under the same number is refused (`ConflictingSubmission`)."""
-    handle = await client.start_workflow(
-        InvoiceWorkflow.run,
-        decodable(
-            InvoiceInput(
-                invoice=invoice,
-                policy=policy or InvoicePolicy(resolution_sla=timedelta(hours=settings.invoice_resolution_sla_hours)),
-                submitted_by=submitted_by,
-            )
-        ),
-        id=invoice_workflow_id(invoice.supplier_id, invoice.invoice_number),
-        task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        static_summary=f"Invoice {invoice.invoice_number} from {invoice.supplier_id} on {invoice.po_number}",
-    )
-    started = await run_input(client, handle.id, InvoiceInput)
-    _refuse_another_document(handle.id, started.invoice if started else None, invoice)
-    return handle
+    workflow_id = invoice_workflow_id(invoice.supplier_id, invoice.invoice_number)
+    resolution_sla = timedelta(hours=settings.invoice_resolution_sla_hours)
+    try:
+        return await client.start_workflow(
+            InvoiceWorkflow.run,
+            decodable(
+                InvoiceInput(
+                    invoice=invoice,
+                    policy=policy or InvoicePolicy(resolution_sla=resolution_sla),
+                    submitted_by=submitted_by,
+                )
+            ),
+            id=workflow_id,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            static_summary=f"Invoice {invoice.invoice_number} from {invoice.supplier_id} on {invoice.po_number}",
+        )
+    except WorkflowAlreadyStartedError:  # one runs: join it, if it is this same invoice
+        started = await run_input(client, workflow_id, InvoiceInput)
+        _refuse_another_document(workflow_id, started.invoice if started else None, invoice)
+        return client.get_workflow_handle_for(InvoiceWorkflow.run, workflow_id)
 
 
 async def deliver_status_event(client: Client, settings: Settings, event: VendorStatusEvent) -> str:
