@@ -119,7 +119,7 @@ async def main(count: int) -> None:
                 ceiling = await _throughput(client, queue, count, _start_one_activity)
                 onboarding = await _throughput(client, queue, count, _start_onboarding)
                 purchase_orders = await _throughput(client, queue, count, _drive_purchase_order)
-                api, raw, bare = await api_bench.measure(client, queue, Path(state), count)
+                api, raw, bare = await api_bench.measure(client, f"127.0.0.1:{port}", queue, Path(state), count)
     print(f"one-activity workflow (ceiling): {ceiling:7.1f} workflows/s  ({count} runs)")
     print(f"supplier onboarding:             {onboarding:7.1f} onboardings/s ({count} runs, 7 activities, 6 local)")
     print(f"ratio onboarding / ceiling:      {onboarding / ceiling:7.2f}  (target 0.50)")

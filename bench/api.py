@@ -9,7 +9,12 @@ The rate limit is raised for the measurement: it measures the request path, not 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -26,10 +31,8 @@ from domain.purchasing import PurchaseOrder, purchase_order_workflow_id
 from runtime.http_server import embedded_server, wait_until_healthy
 from runtime.ports import free_port
 from runtime.settings import Settings
-from starter.api.app import create_app
 from starter.api.security import issue_token
 from starter.operations.starts import po_policy
-from store import Store
 from tests.examples import example_json
 from workflows.purchase_order import PurchaseOrderWorkflow
 
@@ -115,19 +118,22 @@ def _bare_app() -> FastAPI:
     return app
 
 
-async def measure(client: Client, task_queue: str, state: Path, count: int) -> tuple[Latencies, Latencies, Latencies]:
-    """(the API, a raw start of the same workflow, a bare route)."""
+async def measure(
+    client: Client, temporal_address: str, task_queue: str, state: Path, count: int
+) -> tuple[Latencies, Latencies, Latencies]:
+    """(the API, a raw start of the same workflow, a bare route). The API runs in its own process,
+    as `supplybridge api` does in a deployment (in this process it would share one event loop
+    with the worker and the load driver); the raw starts come from this process's client."""
     settings = Settings(
         task_queue=task_queue, state_dir=state, rate_limit_per_minute=1_000_000, address_rate_limit_per_minute=1_000_000
     )
-    store = Store(settings.resolved_store_url)
     api_port, bare_port = free_port(), free_port()
-    servers = [embedded_server(create_app(settings, client=client, store=store), "127.0.0.1", api_port),
-               embedded_server(_bare_app(), "127.0.0.1", bare_port)]  # fmt: skip
-    tasks = [asyncio.create_task(server.serve()) for server in servers]
+    bare_server = embedded_server(_bare_app(), "127.0.0.1", bare_port)
+    bare_task = asyncio.create_task(bare_server.serve())
+    api_process = _start_api_process(temporal_address, task_queue, state, api_port)
     try:
-        for port, task in zip((api_port, bare_port), tasks, strict=True):
-            await wait_until_healthy(f"http://127.0.0.1:{port}/health", server_task=task)
+        await wait_until_healthy(f"http://127.0.0.1:{bare_port}/health", server_task=bare_task)
+        await _wait_for_api(f"http://127.0.0.1:{api_port}/health", api_process)
         token, _ = issue_token(settings, "bench", ["procurement:write"])
         headers = {"Authorization": f"Bearer {token}"}
         template = example_json("purchase-orders/po-northgate-gowns.json")
@@ -143,8 +149,38 @@ async def measure(client: Client, task_queue: str, state: Path, count: int) -> t
         raw = await _start_raw(client, settings, count, raw_po)
         api = await _drive(f"http://127.0.0.1:{api_port}/v1/purchase-orders", count, po, headers)
     finally:
-        for server in servers:
-            server.should_exit = True
-        await asyncio.gather(*tasks, return_exceptions=True)
-        store.close()
+        api_process.send_signal(signal.SIGINT)
+        try:
+            api_process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            api_process.kill()
+            api_process.wait()
+        bare_server.should_exit = True
+        await asyncio.gather(bare_task, return_exceptions=True)
     return api, raw, bare
+
+
+def _start_api_process(temporal_address: str, task_queue: str, state: Path, port: int) -> subprocess.Popen[bytes]:
+    environment = {
+        **os.environ,
+        "SUPPLYBRIDGE_TEMPORAL_ADDRESS": temporal_address,
+        "SUPPLYBRIDGE_TASK_QUEUE": task_queue,
+        "SUPPLYBRIDGE_STATE_DIR": str(state),
+        "SUPPLYBRIDGE_RATE_LIMIT_PER_MINUTE": "1000000",
+        "SUPPLYBRIDGE_ADDRESS_RATE_LIMIT_PER_MINUTE": "1000000",
+    }
+    command = [sys.executable, "-m", "starter.cli", "api", "--port", str(port)]
+    return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def _wait_for_api(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=2) as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"the API process exited with {process.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get(url)).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+    raise SystemExit("the API process did not answer within 60 s")
