@@ -20,10 +20,10 @@ from runtime.binaries import temporal_cli_path
 from runtime.ports import free_port
 from runtime.settings import ApiGrant, Settings
 from runtime.temporal_client import data_converter
-from starter.api.app import create_app
 from starter.api.security import SCOPES, issue_token, sha256_hex
 from store import Store
 from tests.examples import example_json
+from tests.support.api import in_process_api
 from tests.support.harness import Harness, Systems, worker_harness
 from tests.workflows.po_support import until, with_procurement_seed
 from workflows import search_attributes as sa
@@ -72,14 +72,8 @@ async def api(h: Harness, tmp_path: Path, **overrides: Any) -> AsyncIterator[tup
         },
         **overrides,
     )
-    store = Store(settings.resolved_store_url)
-    app = create_app(settings, client=h.client, store=store)
-    app.state.temporal, app.state.store = h.client, store  # ASGITransport does not run the lifespan
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
-            yield client, settings, store
-    finally:
-        store.close()
+    async with in_process_api(h, settings) as (client, store):
+        yield client, settings, store
 
 
 def bearer(

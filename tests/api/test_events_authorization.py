@@ -18,9 +18,9 @@ from temporalio.client import WorkflowHandle
 from domain.purchasing import PoAcknowledgement, purchase_order_workflow_id
 from runtime.settings import ApiGrant, Settings
 from runtime.webhooks import SIGNATURE_HEADER, sign
-from starter.api.app import create_app
 from starter.api.security import issue_token, sha256_hex
 from store import Store
+from tests.support.api import in_process_api
 from tests.support.harness import Harness, Systems
 from tests.workflows.po_support import po_status, purchase_order, start_po, until
 
@@ -50,14 +50,8 @@ async def api(h: Harness, tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClie
             )
         ],
     )
-    store = Store(settings.resolved_store_url)
-    app = create_app(settings, client=h.client, store=store)
-    app.state.temporal, app.state.store = h.client, store  # ASGITransport does not run the lifespan
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
-            yield client, settings, store
-    finally:
-        store.close()
+    async with in_process_api(h, settings) as (client, store):
+        yield client, settings, store
 
 
 def token(
