@@ -16,5 +16,5 @@ async def noop(value: int) -> int:
 class OneActivity:
     @workflow.run
     async def run(self, value: int) -> int:
-        result: int = await workflow.execute_activity("bench_noop", value, start_to_close_timeout=timedelta(seconds=10))
+        result: int = await workflow.execute_activity(noop, value, start_to_close_timeout=timedelta(seconds=10))
         return result

@@ -24,7 +24,7 @@ from temporalio.client import Client
 from runtime.codec import codec_from_settings
 from runtime.settings import Settings
 from runtime.temporal_client import connect
-from starter.api import codec_routes, problems, v1, webhooks
+from starter.api import codec_routes, oauth, problems, v1, webhooks
 from starter.api.deps import TemporalClient
 from starter.api.guards import AddressRateLimit, BodyLimits, RateLimiter
 from starter.api.problems import problem
@@ -102,6 +102,7 @@ def create_app(settings: Settings, *, client: Client | None = None, store: Store
         return JSONResponse({"status": "ready"})
 
     app.include_router(v1.router)
+    app.include_router(oauth.router)
     app.include_router(webhooks.router)
     app.include_router(codec_routes.router)
     return app

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
@@ -30,7 +30,7 @@ from starter.api.bodies import BusinessId, CancelBody, IsoDatetime, ReceiptBody,
 from starter.api.deps import TemporalClient
 from starter.api.guards import idempotent
 from starter.api.problems import PROBLEM_RESPONSES, ProblemError
-from starter.api.security import CurrentPrincipal, Principal, grant_for_secret, issue_token, require
+from starter.api.security import CurrentPrincipal, Principal, require
 from store import Store
 
 SETTLE_SECONDS = 10.0
@@ -46,13 +46,6 @@ class AuditPage(BaseModel):
 
 class TaskList(BaseModel):
     items: list[OpenException]
-
-
-class TokenResponse(BaseModel):
-    access_token: str
-    token_type: str = "Bearer"
-    expires_in: int
-    scope: str
 
 
 def _settings(request: Request) -> Settings:
@@ -306,32 +299,6 @@ async def read_audit(
         offset=offset,
     )
     return JSONResponse(AuditPage(items=entries, limit=limit, offset=offset).model_dump(mode="json"))
-
-
-@router.post("/oauth/token", tags=["auth"], response_model=TokenResponse)
-async def token(
-    request: Request,
-    grant_type: Annotated[str, Form(pattern="^client_credentials$")],
-    client_id: Annotated[str, Form(min_length=1, max_length=200)],
-    client_secret: Annotated[str, Form(min_length=1, max_length=500)],
-    scope: Annotated[str | None, Form(max_length=1000)] = None,
-) -> JSONResponse:
-    """OAuth2 client credentials: a JWT with the requested scopes the client holds (all by default)."""
-    settings = _settings(request)
-    client = settings.oauth_clients.get(client_id)
-    if client is None or grant_for_secret([client], client_secret) is None:
-        raise ProblemError(401, "Invalid client", "unknown client or wrong secret", auth=True)
-    wanted = set(scope.split()) if scope else set(client.scopes)
-    if not wanted <= set(client.scopes):
-        raise ProblemError(
-            403, "Insufficient scope", "the client may not have: " + ", ".join(sorted(wanted - set(client.scopes)))
-        )
-    token_value, lifetime = issue_token(
-        settings, client.subject, sorted(wanted), client.teams, suppliers=client.suppliers, systems=list(client.systems)
-    )
-    return JSONResponse(
-        TokenResponse(access_token=token_value, expires_in=lifetime, scope=" ".join(sorted(wanted))).model_dump()
-    )
 
 
 async def _describe(request: Request, temporal: Any, workflow_id: str) -> ops.RunView:

@@ -4,6 +4,7 @@ it (`supplier-onboarding-<vendor id>`, `purchase-order-<po number>`, `invoice-<s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
@@ -27,6 +28,8 @@ from workflows.onboarding import SupplierOnboardingWorkflow
 from workflows.purchase_order import PurchaseOrderWorkflow
 from workflows.status_sync import SupplierStatusSyncWorkflow
 
+InputT = TypeVar("InputT", bound=BaseModel)
+
 
 class ConflictingSubmission(ValueError):
     """A business key (PO number, invoice number, vendor id) whose process runs with another
@@ -37,11 +40,18 @@ class ConflictingSubmission(ValueError):
         self.workflow_id = workflow_id
 
 
-def _refuse_another_document(workflow_id: str, started: BaseModel | None, sent: BaseModel) -> None:
+async def _refuse_another_document(
+    client: Client,
+    workflow_id: str,
+    input_type: type[InputT],
+    document_of: Callable[[InputT], BaseModel],
+    sent: BaseModel,
+) -> None:
     """Starting joins the run that holds the business key; when that run was started with another
-    document (`started`, read from its history), the new one is refused rather than silently
-    dropped. Compared as models, so `20` and `20.00` are one quantity."""
-    if started is not None and started != sent:
+    document (read from its history), the new one is refused rather than silently dropped.
+    Compared as models, so `20` and `20.00` are one quantity."""
+    started = await run_input(client, workflow_id, input_type)
+    if started is not None and document_of(started) != sent:
         raise ConflictingSubmission(
             f"{workflow_id} is already running with another document under this number; "
             "it was not changed (send a new number, or cancel the running one first)",
@@ -55,9 +65,6 @@ class AlreadyProcessed(ValueError):
     def __init__(self, message: str, view: RunView) -> None:
         super().__init__(message)
         self.view = view
-
-
-InputT = TypeVar("InputT", bound=BaseModel)
 
 
 def decodable(workflow_input: InputT) -> InputT:
@@ -84,8 +91,7 @@ async def start_onboarding(
             static_summary=f"Onboard vendor {request.source.id}",
         )
     except WorkflowAlreadyStartedError:  # one runs: join it, if it onboards this same registration
-        started = await run_input(client, workflow_id, OnboardSupplierInput)
-        _refuse_another_document(workflow_id, started.request if started else None, request)
+        await _refuse_another_document(client, workflow_id, OnboardSupplierInput, lambda run: run.request, request)
         return client.get_workflow_handle_for(SupplierOnboardingWorkflow.run, workflow_id)
 
 
@@ -122,8 +128,7 @@ async def start_purchase_order(
         view = await describe_run(client, settings, workflow_id)
         if view.status != "running":
             raise AlreadyProcessed(f"PO {po.po_number} was already processed (outcome {view.outcome})", view) from None
-    started = await run_input(client, workflow_id, PurchaseOrderInput)
-    _refuse_another_document(workflow_id, started.po if started else None, po)
+    await _refuse_another_document(client, workflow_id, PurchaseOrderInput, lambda run: run.po, po)
     return client.get_workflow_handle_for(PurchaseOrderWorkflow.run, workflow_id)
 
 
@@ -152,8 +157,7 @@ async def start_invoice(
             static_summary=f"Invoice {invoice.invoice_number} from {invoice.supplier_id} on {invoice.po_number}",
         )
     except WorkflowAlreadyStartedError:  # one runs: join it, if it is this same invoice
-        started = await run_input(client, workflow_id, InvoiceInput)
-        _refuse_another_document(workflow_id, started.invoice if started else None, invoice)
+        await _refuse_another_document(client, workflow_id, InvoiceInput, lambda run: run.invoice, invoice)
         return client.get_workflow_handle_for(InvoiceWorkflow.run, workflow_id)
 
 
