@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.master_data
 
 up: $(STAMP)
 	$(BIN)/supplybridge up

@@ -18,8 +18,10 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.compliance import ComplianceActivities
 from activities.events import EventActivities
 from activities.invoicing import InvoiceActivities
+from activities.master_data import MasterDataActivities
 from activities.onboarding import OnboardingActivities
 from activities.procurement import ProcurementActivities
 from activities.status_sync import StatusSyncActivities
@@ -34,16 +36,27 @@ from adapters.erp_procurement_http import HttpErpProcurement
 from adapters.http import SystemClient
 from adapters.inventory import InventoryPort
 from adapters.inventory_http import HttpInventory
+from adapters.master_data import MasterDataPort
+from adapters.master_data_http import (
+    HttpAnalyticsMaster,
+    HttpContractsMaster,
+    HttpErpMaster,
+    HttpVendorManagementMaster,
+)
 from adapters.screening import ScreeningPort
 from adapters.screening_http import HttpScreening
-from adapters.store import StorePort
+from adapters.store import StorePort, SyncRecordsPort
 from adapters.vendor_channel import VendorChannelPort
 from adapters.vendor_channel_http import HttpVendorChannel
 from adapters.vendor_management import VendorManagementPort
 from adapters.vendor_management_http import HttpVendorManagement
+from domain.master_data.policy import SurvivorshipPolicy
 from runtime.settings import Settings
 from store import Store
+from workflows.compliance import ComplianceRescreenWorkflow, CredentialExpiryWorkflow, ReviewTaskWorkflow
 from workflows.invoice import InvoiceWorkflow
+from workflows.master_data_conflict import MasterDataConflictWorkflow
+from workflows.master_data_sync import MasterDataSyncWorkflow
 from workflows.onboarding import SupplierOnboardingWorkflow
 from workflows.purchase_order import PurchaseOrderWorkflow
 from workflows.status_sync import SupplierStatusSyncWorkflow
@@ -53,6 +66,11 @@ WORKFLOWS: Sequence[type] = (
     SupplierStatusSyncWorkflow,
     PurchaseOrderWorkflow,
     InvoiceWorkflow,
+    MasterDataSyncWorkflow,
+    MasterDataConflictWorkflow,
+    ComplianceRescreenWorkflow,
+    CredentialExpiryWorkflow,
+    ReviewTaskWorkflow,
 )
 
 
@@ -100,6 +118,9 @@ def build_activities(
     vendor_channel: VendorChannelPort,
     accounts_payable: AccountsPayablePort,
     store: StorePort,
+    master_data: Sequence[MasterDataPort],
+    syncs: SyncRecordsPort,
+    policy: SurvivorshipPolicy,
 ) -> list[object]:
     """The activity objects over these ports: the one wiring the worker and the tests share
     (the worker passes the httpx adapters and the SQLAlchemy store, the tests their fakes)."""
@@ -122,6 +143,8 @@ def build_activities(
         ),
         InvoiceActivities(procurement=procurement, contracts=contracts, accounts_payable=accounts_payable),
         EventActivities(store=store),
+        MasterDataActivities(systems=list(master_data), policy=policy, syncs=syncs, store=store),
+        ComplianceActivities(vendor_management=vendor_management, screening=screening),
     ]
 
 
@@ -132,7 +155,16 @@ async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
     timeout = settings.http_timeout_seconds
     clients = {
         system: SystemClient(system.replace("-", "_"), settings.system_url(system), token=token, timeout=timeout)
-        for system in ("erp", "screening", "contracts", "vendor-management", "inventory", "vendor-channel", "ap")
+        for system in (
+            "erp",
+            "screening",
+            "contracts",
+            "vendor-management",
+            "inventory",
+            "vendor-channel",
+            "ap",
+            "analytics",
+        )
     }
     store = Store(settings.resolved_store_url)
     try:
@@ -146,6 +178,14 @@ async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
             vendor_channel=HttpVendorChannel(clients["vendor-channel"]),
             accounts_payable=HttpAccountsPayable(clients["ap"]),
             store=store,
+            master_data=[
+                HttpVendorManagementMaster(clients["vendor-management"]),
+                HttpErpMaster(clients["erp"]),
+                HttpContractsMaster(clients["contracts"]),
+                HttpAnalyticsMaster(clients["analytics"]),
+            ],
+            syncs=store.syncs,
+            policy=settings.load_survivorship_policy(),
         )
     finally:
         for client in clients.values():

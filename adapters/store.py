@@ -7,10 +7,12 @@ are: activities call them through `asyncio.to_thread`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from domain.audit import AuditRecord
 from domain.events import BusinessEvent, CrossReference
+from domain.master_data.summary import DriftRow, SyncSummary
 
 
 class StorePort(Protocol):
@@ -30,3 +32,17 @@ class StorePort(Protocol):
         """Record an event (and its audit entry, in the same transaction) once: False when its
         `event_id` is already recorded."""
         ...
+
+
+class SyncRecordsPort(Protocol):
+    """Master-data sync runs (`store.Store.syncs`): the plan, the outcomes, the summary."""
+
+    def save_plan(self, sync_id: str, entity: str, dry_run: bool, rows: Sequence[DriftRow]) -> None: ...
+
+    def batch(self, sync_id: str, batch: int) -> list[tuple[int, DriftRow]]: ...
+
+    def record_outcomes(self, sync_id: str, outcomes: dict[int, str]) -> None: ...
+
+    def drift_rows(self, sync_id: str) -> list[DriftRow]: ...
+
+    def finish(self, sync_id: str, summary: SyncSummary) -> None: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 from adapters.http import SystemClient
@@ -28,3 +29,15 @@ class HttpVendorManagement:
         )
         items = body.get("items", []) if isinstance(body, dict) else []
         return VendorRegistration.model_validate(items[0]) if items else None
+
+    async def list_registrations(self, status: str | None = None) -> AsyncIterator[VendorRegistration]:
+        async for body in self._client.paginate("/registrations", {"status": status} if status else None):
+            yield VendorRegistration.model_validate(body)
+
+    async def change_status(self, vendor_id: str, status: str, reason: str, idempotency_key: str) -> None:
+        await self._client.request(
+            "POST",
+            f"/suppliers/{quote(vendor_id, safe='')}/status",
+            json={"status": status, "reason": reason[:500]},
+            idempotency_key=idempotency_key,
+        )

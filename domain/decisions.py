@@ -29,6 +29,16 @@ CONTRACTING_TEAM = "contracting"
 VENDOR_MASTER_TEAM = "vendor-master-data"
 COMPLIANCE_TEAM = "compliance"
 PURCHASING_TEAM = "purchasing"
+# every team a run can wait on (each escalates to its `manager_team`)
+TEAMS = (
+    PURCHASING_TEAM,
+    PRICING_TEAM,
+    CONTRACTING_TEAM,
+    RECEIVING_TEAM,
+    AP_TEAM,
+    VENDOR_MASTER_TEAM,
+    COMPLIANCE_TEAM,
+)
 
 
 class DecisionKind(StrEnum):
@@ -37,6 +47,9 @@ class DecisionKind(StrEnum):
     INVOICE_EXCEPTION = "invoice_exception"
     SUPPLIER_REVIEW = "supplier_review"  # a possible duplicate supplier, from onboarding
     PURCHASE_APPROVAL = "purchase_approval"  # a PO above the value thresholds, for purchasing
+    MASTER_DATA_CONFLICT = "master_data_conflict"  # a difference survivorship must not settle alone
+    COMPLIANCE_REVIEW = "compliance_review"  # a supplier the rescreen found excluded, now on hold
+    CREDENTIAL_RENEWAL = "credential_renewal"  # a credential about to expire
 
 
 class ExceptionAction(StrEnum):
@@ -52,6 +65,13 @@ ACTIONS_FOR: dict[DecisionKind, tuple[ExceptionAction, ...]] = {
     DecisionKind.CONTRACT_EXCEPTION: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
     DecisionKind.SUPPLIER_REVIEW: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
     DecisionKind.PURCHASE_APPROVAL: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
+    # approve: apply the surviving value (a sensitive one: the steward corrected it at the source);
+    # reject: leave the systems as they are
+    DecisionKind.MASTER_DATA_CONFLICT: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
+    # approve: the exclusion is confirmed, the supplier stays on hold; reject: a false match, reinstated
+    DecisionKind.COMPLIANCE_REVIEW: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
+    # approve: the renewed document is on file; reject: it will not be renewed (it expires)
+    DecisionKind.CREDENTIAL_RENEWAL: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
     DecisionKind.INVOICE_EXCEPTION: (
         ExceptionAction.ACCEPT_VARIANCE,
         ExceptionAction.REQUEST_CREDIT_MEMO,

@@ -250,6 +250,12 @@ class VendorRegistration(LenientModel):
 
     vendor_id: str
     legal_name: str | None = None
+    dba_name: str | None = None
+    identifiers: dict[str, str | None] | None = None
     status: str
     erp_supplier_id: str | None = None
     documents: list[CredentialDocument] = Field(default_factory=list)
+
+    @property
+    def npi(self) -> str | None:
+        return (self.identifiers or {}).get("npi")

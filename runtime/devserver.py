@@ -92,6 +92,7 @@ class DevServer:
         return args
 
     async def start(self, timeout: float = 30.0) -> None:
+        command = self.command()  # first: without the devserver extra, say so before touching the state dir
         for name, port in (("Temporal", self.port), ("Temporal UI", self.ui_port)):
             if not port_is_free(port, self.ip):
                 raise DevServerError(f"{name} port {port} on {self.ip} is already in use")
@@ -100,7 +101,7 @@ class DevServer:
         log = private_file(self.log_file).open("ab")
         try:
             self._process = subprocess.Popen(
-                self.command(),
+                command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

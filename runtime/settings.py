@@ -8,14 +8,17 @@ weak ones (short HMAC keys, an all-zero or patterned payload key: runtime/secret
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
+from urllib.parse import quote
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from domain.master_data.policy import SurvivorshipPolicy, default_policy, parse_policy
 from runtime.secret_strength import hmac_key_weakness, payload_key_weakness
 
 DEV_PAYLOAD_KEY = "c3VwcGx5YnJpZGdlLWRldmVsb3BtZW50LWtleS0zMmI="  # base64 of 32 bytes, dev only
@@ -81,6 +84,9 @@ class Settings(BaseSettings):
     inventory_url: str | None = Field(default=None, description="defaults to <sandbox url>/inventory")
     vendor_channel_url: str | None = Field(default=None, description="defaults to <sandbox url>/vendor-channel")
     ap_url: str | None = Field(default=None, description="AP automation; defaults to <sandbox url>/ap")
+    analytics_url: str | None = Field(
+        default=None, description="analytics platform; defaults to <sandbox url>/analytics"
+    )
     store_url: str | None = Field(default=None, description="SQLAlchemy URL; defaults to SQLite in state_dir")
     vendor_webhook_url: str | None = Field(
         default=None,
@@ -112,7 +118,21 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(default=256 * 1024, ge=1024)
 
+    # Scheduled syncs (Temporal Schedules, created or updated by `supplybridge up`)
+    schedules_enabled: bool = Field(default=True, description="`up` creates/updates the Temporal Schedules")
+    sync_suppliers_every_minutes: int = Field(default=60, ge=1, description="master-data-sync-suppliers")
+    sync_items_every_minutes: int = Field(default=24 * 60, ge=1, description="master-data-sync-items")
+    sync_contracts_every_minutes: int = Field(default=24 * 60, ge=1, description="master-data-sync-contracts")
+    compliance_rescreen_every_days: int = Field(default=30, ge=1, description="compliance-rescreen (LEIE)")
+    credential_expiry_every_hours: int = Field(default=24, ge=1, description="credential-expiry")
+    schedule_catchup_window_minutes: int = Field(
+        default=60, ge=1, description="how late a missed tick may still run (after the server was down)"
+    )
+
     # Process rules
+    survivorship_policy: Path | None = Field(
+        default=None, description="master-data survivorship policy file (JSON); defaults to the shipped one"
+    )
     review_sla_hours: float = 24.0
     po_ack_sla_hours: float = Field(default=24.0, gt=0, description="vendor acknowledgement due; then escalated")
     po_ack_cancel_after_hours: float = Field(default=24.0, gt=0, description="after the escalation: PO cancelled")
@@ -184,9 +204,67 @@ class Settings(BaseSettings):
     def resolved_erp_webhook_url(self) -> str:
         return self.erp_webhook_url or f"{self.api_url}/v1/events/erp-receipts"
 
+    def load_survivorship_policy(self) -> SurvivorshipPolicy:
+        """The policy file named by SUPPLYBRIDGE_SURVIVORSHIP_POLICY, else the one shipped
+        (domain/master_data/survivorship.v1.json). A bad file names the field and the reason."""
+        if self.survivorship_policy is None:
+            return default_policy()
+        return parse_policy(self.survivorship_policy.read_text(encoding="utf-8"))
+
     @property
     def review_sla(self) -> timedelta:
         return timedelta(hours=self.review_sla_hours)
 
-    def workflow_url(self, workflow_id: str) -> str:
-        return f"{self.resolved_ui_url}/namespaces/{self.temporal_namespace}/workflows/{workflow_id}"
+    def workflow_url(self, workflow_id: str, run_id: str | None = None) -> str:
+        """The run's page in the Temporal UI. Without `run_id` the UI opens the id's latest run
+        (which may be a later run of the same id); with it, exactly that run's history."""
+        url = f"{self.resolved_ui_url}/namespaces/{quote(self.temporal_namespace, safe='')}/workflows/"
+        url += quote(workflow_id, safe="")
+        return f"{url}/{quote(run_id, safe='')}/history" if run_id else url
+
+
+class SettingsInvalid(ValueError):
+    """Settings that cannot be read: `errors` names each variable (`SUPPLYBRIDGE_...`) and why."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(e["reason"] if e["field"] in e["reason"] else f"{e['field']}: {e['reason']}"
+                                   for e in errors))  # fmt: skip
+
+
+def load_settings(**values: Any) -> Settings:
+    """`Settings` from the environment, `.env` and `values` (command-line options); what cannot be
+    parsed or validated is a `SettingsInvalid` naming the variable, never a bare field name or a
+    pydantic-settings message about its sources."""
+    try:
+        return Settings(**values)
+    except SettingsError as error:  # a complex value (a list, a dict) that is not JSON
+        raise SettingsInvalid([_unparsable(error)]) from None
+    except ValidationError as error:
+        raise SettingsInvalid([_invalid(item, values) for item in error.errors()]) from None
+
+
+def setting_variable(field: str) -> str:
+    return f"SUPPLYBRIDGE_{field.upper()}"
+
+
+def _unparsable(error: SettingsError) -> dict[str, str]:
+    found = re.search(r'field "(\w+)" from source "(\w+)"', str(error))
+    if found is None:
+        return {"field": "settings", "reason": str(error)}
+    field, source = found.groups()
+    where = ".env" if "DotEnv" in source else "the environment"
+    cause = error.__cause__
+    why = f"not valid JSON ({cause})" if isinstance(cause, ValueError) else str(cause or error)
+    return {"field": setting_variable(field), "reason": f"{why}, in {where}; it must be a JSON document"}
+
+
+def _invalid(item: Any, values: dict[str, Any]) -> dict[str, str]:
+    loc = [str(part) for part in item["loc"]]
+    reason = str(item["msg"]).removeprefix("Value error, ")
+    if not loc:  # a rule of the model validator: its message names the variable
+        named = re.search(r"SUPPLYBRIDGE_\w+", reason)
+        return {"field": named.group() if named else "settings", "reason": reason}
+    head = f"{loc[0]} (command-line option)" if loc[0] in values else setting_variable(loc[0])
+    path = "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in loc[1:])
+    return {"field": head + path, "reason": reason}

@@ -11,6 +11,7 @@ from sandbox.db import SandboxDatabase
 from sandbox.errors import SandboxError
 from sandbox.faults import FaultRegistry, FaultSettings
 from sandbox.seed import seed_database
+from sandbox.synthetic import SyntheticReport, SyntheticSpec, generate
 
 router = APIRouter()
 
@@ -64,3 +65,15 @@ def reset(request: Request) -> dict[str, Any]:
     database: SandboxDatabase = request.app.state.database
     seed_database(database, request.app.state.systems, request.app.state.config.seed_dir, reset=True)
     return {"status": "reset", "systems": [system.name for system in request.app.state.systems]}
+
+
+@router.post("/admin/synthetic", tags=["admin"])
+def synthetic(request: Request, spec: SyntheticSpec) -> SyntheticReport:
+    """Reset to the seed, then add `spec.suppliers` synthetic suppliers with a known share of
+    drift; answers which suppliers drifted and how (the same spec gives the same answer)."""
+    database: SandboxDatabase = request.app.state.database
+    seed_database(database, request.app.state.systems, request.app.state.config.seed_dir, reset=True)
+    with database.sessionmaker() as session:
+        report = generate(session, spec)
+        session.commit()
+    return report

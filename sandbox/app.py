@@ -13,13 +13,24 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sandbox import accounts_payable, admin, contracts, erp, inventory, screening, vendor_channel, vendor_management
+from sandbox import (
+    accounts_payable,
+    admin,
+    analytics,
+    contracts,
+    erp,
+    inventory,
+    screening,
+    vendor_channel,
+    vendor_management,
+)
 from sandbox.config import SandboxConfig
 from sandbox.db import SandboxDatabase
 from sandbox.errors import error_response, install_error_handlers
 from sandbox.faults import FaultMiddleware, FaultRegistry
 from sandbox.idempotency import IdempotencyMiddleware
 from sandbox.seed import seed_database
+from sandbox.synthetic import generate
 from sandbox.system import SandboxSystem
 from sandbox.webhooks import WebhookDispatcher, WebhookTarget
 
@@ -31,6 +42,7 @@ SYSTEMS: tuple[SandboxSystem, ...] = (
     inventory.SYSTEM,
     vendor_channel.SYSTEM,
     accounts_payable.SYSTEM,
+    analytics.SYSTEM,
 )
 OPEN_PATHS = frozenset({"/health"})
 
@@ -59,7 +71,10 @@ class BearerTokenMiddleware:
 def create_app(config: SandboxConfig) -> FastAPI:
     """The app, its database seeded when empty (or reset when `config.reset`)."""
     database = SandboxDatabase(config.database_url)
-    seed_database(database, SYSTEMS, config.seed_dir, reset=config.reset)
+    if seed_database(database, SYSTEMS, config.seed_dir, reset=config.reset) and config.synthetic is not None:
+        with database.sessionmaker() as session:
+            generate(session, config.synthetic)
+            session.commit()
     dispatcher = WebhookDispatcher(database, WebhookTarget(url=config.webhook_url, secret=config.webhook_secret))
     dispatcher.targets[vendor_channel.NAME] = WebhookTarget(url=config.ack_webhook_url, secret=config.webhook_secret)
     dispatcher.targets[erp.NAME] = WebhookTarget(url=config.erp_webhook_url, secret=config.webhook_secret)

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from sandbox.seed import DEFAULT_SEED_DIR
+from sandbox.synthetic import SyntheticSpec
 
 
 class SandboxConfig(BaseModel):
@@ -22,3 +23,6 @@ class SandboxConfig(BaseModel):
         default=None, description="where the ERP posts receiving events (`receipt.recorded`, same secret)"
     )
     reset: bool = Field(default=False, description="delete everything and seed again at start")
+    synthetic: SyntheticSpec | None = Field(
+        default=None, description="after seeding a fresh database, add synthetic suppliers (sandbox/synthetic.py)"
+    )

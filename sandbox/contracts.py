@@ -1,5 +1,6 @@
-"""Contract management (`/contracts`): contracts with their price tiers, and the item and
-location reference data they price.
+"""Contract management (`/contracts`): contracts with their price tiers, the item and location
+reference data they price, and its own supplier references (the supplier as the contract system
+knows it: name, ERP supplier id, contracts), which a steward edits with PATCH.
 
 Prices stay decimal strings end to end (they parse into `domain.reference.Contract`), so no
 price passes through a float.
@@ -25,12 +26,26 @@ NAME = "contracts"
 CONTRACT = "contract"
 ITEM = "item"
 LOCATION = "location"
+SUPPLIER_REFERENCE = "supplier"
 
 router = APIRouter(prefix=f"/{NAME}", tags=[NAME])
 
 
 class SupplierLink(BaseModel):
     erp_supplier_id: str = Field(min_length=1, max_length=64)
+
+
+class SupplierReferenceEdit(BaseModel):
+    legal_name: str | None = Field(default=None, min_length=1, max_length=240)
+    erp_supplier_id: str | None = Field(default=None, min_length=1, max_length=64)
+    contract_ids: list[str] | None = None
+
+
+class ItemEdit(BaseModel):
+    description: str | None = Field(default=None, min_length=1, max_length=240)
+    gtin: str | None = Field(default=None, pattern=r"^\d{8,14}$")
+    base_uom: str | None = Field(default=None, min_length=1, max_length=10)
+    unspsc: str | None = Field(default=None, pattern=r"^\d{8}$")
 
 
 def _documents(session: Session) -> Documents:
@@ -77,9 +92,34 @@ def put_contract(session: DbSession, contract: Contract) -> dict[str, Any]:
     return _documents(session).put(CONTRACT, contract.contract_id, body)
 
 
+@router.get("/suppliers")
+def list_supplier_references(session: DbSession, paging: Paging) -> dict[str, Any]:
+    return paging.page_of(_documents(session), SUPPLIER_REFERENCE)
+
+
+@router.get("/suppliers/{supplier_ref}")
+def get_supplier_reference(session: DbSession, supplier_ref: str) -> dict[str, Any]:
+    return _documents(session).require(SUPPLIER_REFERENCE, supplier_ref, label="supplier reference")
+
+
+@router.patch("/suppliers/{supplier_ref}")
+def edit_supplier_reference(session: DbSession, supplier_ref: str, changes: SupplierReferenceEdit) -> dict[str, Any]:
+    docs = _documents(session)
+    reference = docs.require(SUPPLIER_REFERENCE, supplier_ref, label="supplier reference")
+    given = changes.model_dump(exclude_none=True)
+    return docs.put(SUPPLIER_REFERENCE, supplier_ref, {**reference, **given, "updated_at": utc_now()})
+
+
 @router.get("/items")
 def list_items(session: DbSession, paging: Paging) -> dict[str, Any]:
-    return paging.page(_documents(session).all(ITEM))
+    return paging.page_of(_documents(session), ITEM)
+
+
+@router.patch("/items/{item_id}")
+def edit_item(session: DbSession, item_id: str, changes: ItemEdit) -> dict[str, Any]:
+    docs = _documents(session)
+    item = docs.require(ITEM, item_id, label="item")
+    return docs.put(ITEM, item_id, {**item, **changes.model_dump(exclude_none=True), "updated_at": utc_now()})
 
 
 @router.get("/locations")
@@ -103,6 +143,24 @@ def _seed(session: Session, seed_dir: Path) -> None:
         docs.put(ITEM, item["item_id"], item)
     for location in load_json(seed_dir, "locations.json"):
         docs.put(LOCATION, location["location_id"], location)
+    _seed_supplier_references(docs, seed_dir)
+
+
+def supplier_reference_id(erp_supplier_id: str) -> str:
+    """The contract system's own id for a seed supplier (CS-0002 for SUP-0002)."""
+    return "CS-" + "".join(ch for ch in erp_supplier_id if ch.isdigit())
+
+
+def _seed_supplier_references(docs: Documents, seed_dir: Path) -> None:
+    contracts = load_json(seed_dir, "contracts.json")
+    now = utc_now()
+    for supplier in load_json(seed_dir, "erp-suppliers.json"):
+        erp_id = supplier["erp_supplier_id"]
+        ids = sorted(c["contract_id"] for c in contracts if c.get("supplier_id") == erp_id)
+        if ids:
+            ref = supplier_reference_id(erp_id)
+            body = {"supplier_ref": ref, "legal_name": supplier["legal_name"], "erp_supplier_id": erp_id}
+            docs.put(SUPPLIER_REFERENCE, ref, {**body, "contract_ids": ids, "updated_at": now})
 
 
 SYSTEM = SandboxSystem(name=NAME, router=router, seed=_seed)

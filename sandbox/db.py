@@ -22,7 +22,10 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
+    func,
+    insert,
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -178,9 +181,47 @@ class Documents:
         self.session.flush()
         return body
 
+    def insert_many(self, kind: str, documents: list[tuple[str, dict[str, Any]]]) -> None:
+        """Insert new documents in bulk (synthetic data): no lookup, so ids must be new."""
+        rows = [{"system": self.system, "kind": kind, "doc_id": doc_id, "body": body} for doc_id, body in documents]
+        if rows:
+            self.session.execute(insert(Document), rows)
+            self.session.flush()
+
+    def delete(self, kind: str, doc_id: str) -> None:
+        row = self._row(kind, doc_id)
+        if row is not None:
+            self.session.delete(row)
+            self.session.flush()
+
+    def delete_kind(self, kind: str) -> int:
+        """Delete every document of `kind` (a list replaced by a newer file); returns how many."""
+        result = self.session.execute(delete(Document).where(Document.system == self.system, Document.kind == kind))
+        self.session.flush()
+        return int(getattr(result, "rowcount", 0) or 0)
+
     def all(self, kind: str) -> list[dict[str, Any]]:
         query = (
             select(Document.body).where(Document.system == self.system, Document.kind == kind).order_by(Document.seq)
+        )
+        return [dict(body) for body in self.session.scalars(query)]
+
+    def window(self, kind: str, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """One page of `kind` in listing order, and how many there are (paged in SQL: a listing of
+        tens of thousands of records does not load them all for every page)."""
+        where = (Document.system == self.system, Document.kind == kind)
+        total = self.session.scalar(select(func.count()).select_from(Document).where(*where)) or 0
+        query = select(Document.body).where(*where).order_by(Document.seq).offset(offset).limit(limit)
+        return [dict(body) for body in self.session.scalars(query)], int(total)
+
+    def where_field_in(self, kind: str, field: str, values: set[str]) -> list[dict[str, Any]]:
+        """Documents of `kind` whose JSON `field` is one of `values`."""
+        if not values:
+            return []
+        query = (
+            select(Document.body)
+            .where(Document.system == self.system, Document.kind == kind, Document.body[field].as_string().in_(values))
+            .order_by(Document.seq)
         )
         return [dict(body) for body in self.session.scalars(query)]
 

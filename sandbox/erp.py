@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from domain.supplier import BankAccount, ErpSupplierDraft, ErpSupplierUpdate, SitePurpose, SupplierSite
-from sandbox import erp_purchasing, erp_sites
+from sandbox import erp_items, erp_purchasing, erp_sites
 from sandbox.db import DbSession, Documents, utc_now
 from sandbox.errors import SandboxError
 from sandbox.paging import Paging
@@ -33,6 +33,17 @@ VENDOR_MANAGEMENT_ID_BASE = 100000  # SUP-0001 is VM-100001 in the vendor manage
 router = APIRouter(prefix=f"/{NAME}", tags=[NAME])
 router.include_router(erp_sites.router)
 router.include_router(erp_purchasing.router)
+router.include_router(erp_items.router)
+
+
+class ErpSupplierEdit(ErpSupplierUpdate):
+    """What a PATCH may change: the fields onboarding sets, and those a data steward edits in the
+    ERP's supplier header (the status changes by hold/release/deactivate, the remit-to address
+    and bank account by their own resources)."""
+
+    legal_name: str | None = Field(default=None, min_length=1, max_length=240)
+    dba_name: str | None = Field(default=None, max_length=240)
+    payment_terms: str | None = Field(default=None, min_length=1, max_length=40)
 
 
 class StatusChange(BaseModel):
@@ -77,9 +88,20 @@ def list_suppliers(
     name: Annotated[str | None, Query()] = None,
     status: Annotated[str | None, Query()] = None,
     external_id: Annotated[str | None, Query()] = None,
+    expand: Annotated[str | None, Query(description="sites,bank_accounts: include them (masked)")] = None,
 ) -> dict[str, Any]:
-    suppliers = _documents(session).all(SUPPLIER)
-    return paging.page([s for s in suppliers if _matches(s, tax_id, name, status, external_id)])
+    docs = _documents(session)
+    if any((tax_id, name, status, external_id)):
+        page = paging.page([s for s in docs.all(SUPPLIER) if _matches(s, tax_id, name, status, external_id)])
+    else:
+        page = paging.page_of(docs, SUPPLIER)
+    wanted = {part.strip() for part in (expand or "").split(",") if part.strip()}
+    unknown = wanted - {"sites", "bank_accounts"}
+    if unknown:
+        raise SandboxError(422, "validation_error", f"query.expand: unknown {', '.join(sorted(unknown))}")
+    if wanted:
+        page["items"] = erp_sites.expanded(docs, page["items"], wanted)
+    return page
 
 
 @router.get("/suppliers/{erp_supplier_id}")
@@ -99,7 +121,7 @@ def create_supplier(session: DbSession, draft: ErpSupplierDraft) -> dict[str, An
 
 
 @router.patch("/suppliers/{erp_supplier_id}")
-def update_supplier(session: DbSession, erp_supplier_id: str, changes: ErpSupplierUpdate) -> dict[str, Any]:
+def update_supplier(session: DbSession, erp_supplier_id: str, changes: ErpSupplierEdit) -> dict[str, Any]:
     docs = _documents(session)
     supplier = _require_supplier(docs, erp_supplier_id)
     given = {field: value for field, value in changes.model_dump(mode="json").items() if value is not None}
@@ -180,6 +202,7 @@ def _seed(session: Session, seed_dir: Path) -> None:
             erp_sites.store_bank_account(docs, erp_supplier_id, BankAccount.model_validate(record["bank_account"]))
         highest = max(highest, int(_digits(erp_supplier_id) or 0))
     docs.advance_counter(SUPPLIER_PREFIX, highest)
+    erp_items.seed_items(session, seed_dir)
 
 
 SYSTEM = SandboxSystem(name=NAME, router=router, seed=_seed)

@@ -77,3 +77,16 @@ def list_bank_accounts(session: DbSession, erp_supplier_id: str) -> dict[str, An
     docs = _supplier_documents(session, erp_supplier_id)
     accounts = [a for a in docs.all(BANK_ACCOUNT) if a["erp_supplier_id"] == erp_supplier_id]
     return {"items": [masked_bank_account(a) for a in accounts]}
+
+
+def expanded(docs: Documents, suppliers: list[dict[str, Any]], wanted: set[str]) -> list[dict[str, Any]]:
+    """`suppliers` with their sites and (masked) bank accounts, for a listing with `expand`."""
+    ids = {s["erp_supplier_id"] for s in suppliers}
+    children: dict[str, dict[str, list[dict[str, Any]]]] = {i: {"sites": [], "bank_accounts": []} for i in ids}
+    if "sites" in wanted:
+        for site in docs.where_field_in(SITE, "erp_supplier_id", ids):
+            children[site["erp_supplier_id"]]["sites"].append(site)
+    if "bank_accounts" in wanted:
+        for account in docs.where_field_in(BANK_ACCOUNT, "erp_supplier_id", ids):
+            children[account["erp_supplier_id"]]["bank_accounts"].append(masked_bank_account(account))
+    return [{**s, **{k: v for k, v in children[s["erp_supplier_id"]].items() if k in wanted}} for s in suppliers]

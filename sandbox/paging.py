@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query
 
+from sandbox.db import Documents
 from sandbox.errors import SandboxError
 
 DEFAULT_LIMIT = 100
@@ -22,6 +23,17 @@ MAX_LIMIT = 500
 class PageRequest:
     limit: int
     offset: int
+
+    def page_of(self, docs: Documents, kind: str) -> dict[str, Any]:
+        """A page of every document of `kind` (no filter), paged in SQL."""
+        window, total = docs.window(kind, self.offset, self.limit)
+        return {
+            "items": window,
+            "total": total,
+            "limit": self.limit,
+            "offset": self.offset,
+            "has_more": self.offset + len(window) < total,
+        }
 
     def page(self, items: Sequence[Any]) -> dict[str, Any]:
         window = list(items[self.offset : self.offset + self.limit])

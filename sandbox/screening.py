@@ -1,7 +1,10 @@
 """Screening (`/screening`): the OIG LEIE exclusion list and an IRS-style TIN match.
 
 Exclusions are the rows of the LEIE excerpt (lower-cased column names, every value a string);
-`POST /screening/admin/exclusions` adds a row at run time, e.g. to exclude a supplier mid-demo.
+`POST /screening/admin/exclusions` adds a row at run time, e.g. to exclude a supplier mid-demo,
+and `PUT /screening/exclusions` (a `text/csv` body in the LEIE layout, as OIG publishes
+UPDATED.csv) replaces the list with a newer file: each row that names nobody is refused with its
+line number and reason, and every other row is loaded.
 
 TIN matching answers the IRS TIN Matching program's codes:
 0 TIN and name match; 1 TIN missing or not 9 digits; 2 TIN not currently issued;
@@ -18,11 +21,13 @@ answered when the name is blank.
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field, model_validator
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from sqlalchemy.orm import Session
 
 from domain.exclusions import ExclusionRecord
@@ -101,6 +106,34 @@ def list_exclusions(session: DbSession, paging: Paging) -> dict[str, Any]:
 def add_exclusion(session: DbSession, row: ExclusionRow) -> dict[str, Any]:
     docs = _documents(session)
     return docs.put(EXCLUSION, docs.next_id("LEIE-", 6), row.model_dump())
+
+
+@router.put("/exclusions")
+async def replace_exclusions(session: DbSession, request: Request) -> dict[str, Any]:
+    """Replace the exclusion list with a newer LEIE file (CSV, header row first)."""
+    try:
+        text = (await request.body()).decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SandboxError(400, "bad_file", f"body: not UTF-8 text ({error.reason} at byte {error.start})") from error
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    missing = [column for column in LEIE_COLUMNS if column not in header]
+    if missing:
+        raise SandboxError(400, "bad_file", f"header: LEIE columns missing: {', '.join(missing)}")
+    loaded: list[dict[str, str]] = []
+    refused: list[dict[str, Any]] = []
+    for row in reader:
+        values = {key.strip().lower(): (value or "").strip() for key, value in row.items() if key}
+        try:
+            loaded.append(ExclusionRow.model_validate(values).model_dump(include=set(LEIE_COLUMNS)))
+        except ValidationError as error:
+            refused.append({"line": reader.line_num, "reason": "; ".join(e["msg"] for e in error.errors())})
+    docs = _documents(session)
+    docs.delete_kind(EXCLUSION)
+    for number, row in enumerate(loaded, start=1):
+        docs.put(EXCLUSION, f"LEIE-{number:06d}", row)
+    docs.advance_counter("LEIE-", len(loaded))
+    return {"loaded": len(loaded), "refused": refused}
 
 
 @router.post("/tin-match")

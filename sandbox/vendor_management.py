@@ -1,5 +1,11 @@
-"""Vendor management / credentialing (`/vendor-management`): supplier registrations with their
-credential documents, and supplier status changes pushed to the platform as signed webhooks.
+"""Vendor management / credentialing (`/vendor-management`): the supplier master a credentialing
+system keeps (legal and DBA name, tax id, address, identifiers, contacts, diversity, categories,
+credential documents, and the payment terms and bank account the supplier declared), and supplier
+status changes pushed to the platform as signed webhooks.
+
+A data steward edits a registration as a whole (`POST /registrations`, `PUT
+/registrations/{vendor_id}`) or field by field (`PATCH /registrations/{vendor_id}`: only the fields
+given change; `null` clears one). Every change stamps `updated_at`.
 
 A status change is recorded on the registration and in the webhook outbox in one transaction,
 then handed to the shared `WebhookDispatcher` (sandbox/webhooks.py) for delivery; the route
@@ -17,7 +23,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from domain.supplier import CredentialDocument
+from domain.supplier import Address, BankAccount, Contact, CredentialDocument, Identifiers, TaxId
 from sandbox.db import DbSession, Documents, utc_now
 from sandbox.erp import vendor_management_id
 from sandbox.errors import SandboxError
@@ -36,12 +42,28 @@ SEED_DOCUMENTS = (
 router = APIRouter(prefix=f"/{NAME}", tags=[NAME])
 
 
-class Registration(BaseModel):
+class MasterFields(BaseModel):
+    """The supplier master fields a steward may edit (all optional: a PATCH names some)."""
+
+    legal_name: str | None = Field(default=None, min_length=1, max_length=240)
+    dba_name: str | None = Field(default=None, max_length=240)
+    tax_id: TaxId | None = None
+    address: Address | None = None
+    identifiers: Identifiers | None = None
+    contacts: list[Contact] | None = None
+    diversity: list[str] | None = None
+    categories: list[str] | None = Field(default=None, description="UNSPSC codes")
+    payment_terms: str | None = Field(default=None, max_length=40)
+    bank_account: BankAccount | None = None
+    documents: list[CredentialDocument] | None = None
+    erp_supplier_id: str | None = Field(default=None, max_length=64)
+
+
+class Registration(MasterFields):
     vendor_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     legal_name: str = Field(min_length=1, max_length=240)
     status: str = Field(default="pending", min_length=1, max_length=40)
     documents: list[CredentialDocument] = Field(default_factory=list)
-    erp_supplier_id: str | None = Field(default=None, max_length=64)
 
 
 class ErpLink(BaseModel):
@@ -74,6 +96,8 @@ def list_registrations(
     status: Annotated[str | None, Query()] = None,
     erp_supplier_id: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
+    if not status and not erp_supplier_id:
+        return paging.page_of(_documents(session), REGISTRATION)
     registrations = [
         r
         for r in _documents(session).all(REGISTRATION)
@@ -100,16 +124,45 @@ def upsert_registration(session: DbSession, registration: Registration, response
     return docs.put(REGISTRATION, registration.vendor_id, {**body, "updated_at": now})
 
 
+@router.put("/registrations/{vendor_id}")
+def replace_registration(session: DbSession, vendor_id: str, registration: MasterFields) -> dict[str, Any]:
+    """A steward's full edit: every master field as given (an omitted one is cleared); the
+    status, its history and the ERP link stay."""
+    docs = _documents(session)
+    existing = docs.require(REGISTRATION, vendor_id, label="registration")
+    fields = registration.model_dump(mode="json")
+    fields["documents"] = fields["documents"] or []
+    if fields["legal_name"] is None:
+        raise SandboxError(422, "validation_error", "body.legal_name: required")
+    fields["erp_supplier_id"] = fields["erp_supplier_id"] or existing.get("erp_supplier_id")
+    return docs.put(REGISTRATION, vendor_id, {**existing, **fields, "updated_at": utc_now()})
+
+
+@router.patch("/registrations/{vendor_id}")
+def edit_registration(session: DbSession, vendor_id: str, changes: MasterFields) -> dict[str, Any]:
+    """Only the fields given change (`null` clears a field; legal_name cannot be cleared)."""
+    docs = _documents(session)
+    existing = docs.require(REGISTRATION, vendor_id, label="registration")
+    given = changes.model_dump(mode="json", include=changes.model_fields_set)
+    if "legal_name" in given and given["legal_name"] is None:
+        raise SandboxError(422, "validation_error", "body.legal_name: cannot be cleared")
+    if "documents" in given and given["documents"] is None:
+        given["documents"] = []
+    return docs.put(REGISTRATION, vendor_id, {**existing, **given, "updated_at": utc_now()})
+
+
 @router.put("/registrations/{vendor_id}/erp-link")
 def link_erp_supplier(session: DbSession, vendor_id: str, link: ErpLink) -> dict[str, Any]:
-    """Idempotent. An unknown vendor_id gets a minimal registration: the onboarding request that
-    led to the ERP supplier came from this system, so the link must not be lost."""
+    """Idempotent. An unknown vendor_id gets a registration holding what the ERP supplier holds:
+    the onboarding request that led to the ERP supplier came from this system (a sandbox shortcut:
+    a real credentialing system has the registration before onboarding starts), so neither the link
+    nor the supplier's master data may be missing here."""
     docs = _documents(session)
     now = utc_now()
     registration = docs.get(REGISTRATION, vendor_id) or {
         "vendor_id": vendor_id,
-        "legal_name": None,
-        "status": "pending",
+        **_master_fields_from_erp(session, link.erp_supplier_id),
+        "status": "active",
         "documents": [],
         "created_at": now,
     }
@@ -118,6 +171,19 @@ def link_erp_supplier(session: DbSession, vendor_id: str, link: ErpLink) -> dict
     return docs.put(
         REGISTRATION, vendor_id, {**registration, "erp_supplier_id": link.erp_supplier_id, "updated_at": now}
     )
+
+
+def _master_fields_from_erp(session: Session, erp_supplier_id: str) -> dict[str, Any]:
+    erp = Documents(session, "erp")
+    supplier = erp.get("supplier", erp_supplier_id)
+    if supplier is None:
+        return {"legal_name": None}
+    sites = [s for s in erp.all("site") if s["erp_supplier_id"] == erp_supplier_id and s["purpose"] == "remit_to"]
+    banks = [b for b in erp.all("bank_account") if b["erp_supplier_id"] == erp_supplier_id]
+    bank = {k: banks[-1][k] for k in ("routing_number", "account_number", "account_type", "holder_name")} if banks \
+        else None  # fmt: skip
+    fields = {**supplier, "remit_to": sites[-1]["address"] if sites else None, "bank_account": bank}
+    return seed_master_fields(fields)
 
 
 @router.get("/registrations/{vendor_id}/documents")
@@ -193,14 +259,30 @@ def _seed(session: Session, seed_dir: Path) -> None:
         vendor_id = vendor_management_id(erp_supplier_id)
         registration = {
             "vendor_id": vendor_id,
-            "legal_name": supplier["legal_name"],
-            "status": "active",
+            **seed_master_fields(supplier),
+            "status": "inactive" if supplier.get("status") == "inactive" else "active",
             "erp_supplier_id": erp_supplier_id,
             "documents": [dict(document) for document in SEED_DOCUMENTS],
             "created_at": now,
             "updated_at": now,
         }
         docs.put(REGISTRATION, vendor_id, registration)
+
+
+def seed_master_fields(supplier: dict[str, Any]) -> dict[str, Any]:
+    """The master fields a registration holds for an ERP seed supplier (the same facts)."""
+    fields = MasterFields(
+        legal_name=supplier["legal_name"],
+        dba_name=supplier.get("dba_name"),
+        tax_id=supplier.get("tax_id"),
+        address=supplier.get("remit_to"),
+        identifiers=supplier.get("identifiers"),
+        diversity=supplier.get("diversity"),
+        categories=supplier.get("categories"),
+        payment_terms=supplier.get("payment_terms"),
+        bank_account=supplier.get("bank_account"),
+    )
+    return fields.model_dump(mode="json", exclude={"documents", "erp_supplier_id"})
 
 
 SYSTEM = SandboxSystem(name=NAME, router=router, seed=_seed)

@@ -1,5 +1,7 @@
-"""`supplybridge`: the command line way in (Typer + Rich). Every command takes `--json` and then
-prints exactly one JSON object; exit codes are listed in starter/output.py."""
+"""supplybridge: onboard suppliers, submit and follow purchase orders and invoices, decide open
+exceptions, run the stack. Every command takes --json and then prints exactly one JSON object
+(with "ok": true or false). Exit codes: 0 done (or waiting for a person), 1 the platform could
+not do it, 2 bad input or usage, 3 the business process rejected the request."""
 
 from __future__ import annotations
 
@@ -8,14 +10,25 @@ import sys
 from importlib import metadata
 from typing import Annotated
 
-import click
 import typer
 
 from runtime.logs import configure_logging
-from starter import cli_decisions, cli_governance, cli_onboarding, cli_procurement, cli_services
+from starter import (
+    cli_decisions,
+    cli_governance,
+    cli_master_data,
+    cli_onboarding,
+    cli_procurement,
+    cli_queues,
+    cli_services,
+)
 from starter.output import ExitCode, print_error
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
+# Help is plain text (rich_markup_mode=None): brackets in it are printed as written, never read
+# as Rich markup. Subcommand groups are made the same way (cli_common.command_group).
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False, rich_markup_mode=None
+)
 
 
 def _print_version(value: bool) -> None:
@@ -50,6 +63,7 @@ for command in (
     cli_onboarding.status,
     cli_decisions.approve,
     cli_decisions.reject,
+    cli_queues.queues,
     *cli_services.COMMANDS,
 ):
     app.command()(command)
@@ -58,27 +72,44 @@ app.add_typer(cli_procurement.invoice_app, name="invoice")
 app.add_typer(cli_decisions.exceptions_app, name="exceptions")
 app.add_typer(cli_governance.token_app, name="token")
 app.add_typer(cli_governance.audit_app, name="audit")
+app.add_typer(cli_master_data.schedules_app, name="schedules")
+app.add_typer(cli_master_data.sync_app, name="sync")
 
 
 def main() -> None:
     """Console entry point. Exits with os._exit after flushing: a process that used a Temporal
     client can otherwise crash at interpreter shutdown (PyGILState_Release)."""
     configure_logging()
+    as_json = "--json" in sys.argv
     try:
         code = app(standalone_mode=False)
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         code = done.exit_code
-    except click.ClickException as error:
-        error.show()
-        code = ExitCode.BAD_INPUT if isinstance(error, click.UsageError) else error.exit_code
-    except click.exceptions.Abort:
+    except typer.TyperException as error:  # usage: an unknown command or option, a bad value (exit 2)
+        code = usage_error(error, as_json)
+    except typer.Abort:
         code = 130
     except Exception as error:  # the last word: a clear line, not a traceback, and exit 1
-        as_json = "--json" in sys.argv
         code = print_error(f"{type(error).__name__}: {error}", as_json, code=ExitCode.PLATFORM_ERROR)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(int(code or 0))
+
+
+def usage_error(error: typer.TyperException, as_json: bool) -> int:
+    """Typer's own errors (its Click's UsageError and BadParameter, exit 2): as Click shows them,
+    or one JSON error object naming the option with `--json`."""
+    code = int(getattr(error, "exit_code", ExitCode.BAD_INPUT))
+    show = getattr(error, "show", None)
+    if not as_json and callable(show):
+        show()
+        return code
+    reason = error.format_message()
+    param = getattr(error, "param", None)
+    field = (getattr(param, "opts", None) or [getattr(param, "name", None)])[0] if param is not None else None
+    errors = [{"field": field, "reason": getattr(error, "message", "") or reason}] if field else []
+    print_error(reason, as_json, code=ExitCode.BAD_INPUT, **({"errors": errors} if errors else {}))
+    return code
 
 
 if __name__ == "__main__":

@@ -13,18 +13,40 @@ from pydantic import ValidationError
 from domain.decisions import ExceptionAction, ExceptionResolution
 from runtime.temporal_client import connect
 from starter import operations as ops
-from starter.cli_common import USER, ByOpt, JsonOpt, ReasonOpt, WaitOpt, run_async, settings_from
-from starter.output import ExitCode, console, field_errors, print_error, print_json, print_view
+from starter.cli_common import (
+    USER,
+    WAIT_SECONDS,
+    ByOpt,
+    JsonOpt,
+    ReasonOpt,
+    RunRefArg,
+    TimeoutOpt,
+    WaitOpt,
+    choice_metavar,
+    choice_parser,
+    command_group,
+    run_async,
+    settings_from,
+)
+from starter.output import ExitCode, field_errors, print_error, print_line, print_ok, print_view
 
-SETTLE_SECONDS = 60.0
-exceptions_app = typer.Typer(help="Open exceptions and approvals: list and resolve.", no_args_is_help=True)
+exceptions_app = command_group("Open exceptions and approvals: list and resolve.")
 
 
 def decide(
-    ctx: typer.Context, workflow_id: str, action: ExceptionAction, reason: str, by: str, wait: bool, as_json: bool
+    ctx: typer.Context,
+    run: str,
+    action: ExceptionAction,
+    reason: str,
+    by: str,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
 ) -> int:
-    """Resolve the run's open decision and print the run (once it settled, with `wait`): exit 0
-    whatever was decided, 1 if the run failed, 2 for a decision refused or an unknown run."""
+    """Resolve the open decision of the run `run` names (a workflow id, PO number, invoice key or
+    vendor id) and print the run (once it settled, with `wait`): exit 0 whatever was decided, 1 if
+    the run failed or is still busy after `timeout`, 2 for a decision refused (a run that has
+    ended: "... is completed (outcome X)") or no such run."""
     settings = settings_from(ctx)
     try:
         resolution = ExceptionResolution(action=action, reason=reason, resolved_by=by)
@@ -33,10 +55,13 @@ def decide(
 
     async def main() -> int:
         client = await connect(settings)
+        workflow_id = await ops.resolve_run_id(client, run)
         await ops.resolve_exception(client, workflow_id, resolution)
-        view = await ops.settle(client, settings, workflow_id, wait=wait, timeout=SETTLE_SECONDS)
-        print_view(view, as_json)
-        return ExitCode.PLATFORM_ERROR if view.is_failure else ExitCode.OK
+        view = await ops.settle(client, settings, workflow_id, wait=wait, timeout=timeout)
+        still_busy = view.error is not None and view.status == "running"
+        code = ExitCode.PLATFORM_ERROR if view.is_failure or still_busy else ExitCode.OK
+        print_view(view, as_json, ok=code == ExitCode.OK)
+        return code
 
     return run_async(main, as_json)
 
@@ -55,18 +80,18 @@ def exceptions_list(
     async def main() -> int:
         found = await ops.list_exceptions(await connect(settings), team=team)
         if as_json:
-            print_json({"status": "ok", "exceptions": [e.model_dump(mode="json") for e in found]})
+            print_ok({"exceptions": [e.model_dump(mode="json") for e in found]})
             return ExitCode.OK
         if not found:
-            console.print("no open exceptions" + (f" for team {team}" if team else ""))
+            print_line("no open exceptions" + (f" for team {team}" if team else ""))
         for e in found:
-            console.print(
-                f"[bold]{e.exception_id}[/bold]  {e.kind.value}  team {e.team}  due {e.due_at:%Y-%m-%d %H:%M}"
-                + ("  (escalated)" if e.escalation_level else ""),
-                soft_wrap=True,
+            print_line(e.exception_id, style="bold")
+            print_line(
+                f"  {e.kind.value}, team {e.team}, due {e.due_at:%Y-%m-%d %H:%M}"
+                + (" (escalated)" if e.escalation_level else "")
             )
-            console.print(f"  {e.summary}", soft_wrap=True)
-            console.print(f"  actions: {', '.join(a.value for a in e.allowed_actions)}")
+            print_line(f"  {e.summary}")
+            print_line(f"  actions: {', '.join(a.value for a in e.allowed_actions)}")
         return ExitCode.OK
 
     return run_async(main, as_json)
@@ -75,40 +100,54 @@ def exceptions_list(
 @exceptions_app.command("resolve")
 def exceptions_resolve(
     ctx: typer.Context,
-    exception_id: Annotated[str, typer.Argument(help="The id `exceptions list` shows (the workflow id).")],
-    action: Annotated[ExceptionAction, typer.Option("--action", help="What to do.")],
+    run: RunRefArg,
+    action: Annotated[
+        ExceptionAction,
+        typer.Option(
+            "--action",
+            help="What to do (the actions `exceptions list` shows for it).",
+            parser=choice_parser(ExceptionAction),
+            metavar=choice_metavar(ExceptionAction),
+        ),
+    ],
     reason: ReasonOpt,
     by: ByOpt = USER,
     wait: WaitOpt = True,
+    timeout: TimeoutOpt = WAIT_SECONDS,
     as_json: JsonOpt = False,
 ) -> int:
-    """Resolve an open exception or review; the process then continues on its own."""
-    return decide(ctx, exception_id, action, reason, by, wait, as_json)
+    """Resolve an open exception or review (the id `exceptions list` shows); the process then
+    continues on its own."""
+    return decide(ctx, run, action, reason, by, wait, timeout, as_json)
 
 
 DeciderOpt = Annotated[str, typer.Option("--by", help="Who decides.")]
-DecisionWaitOpt = Annotated[bool, typer.Option(help="Wait for the run to finish after the decision.")]
+DecisionWaitOpt = Annotated[
+    bool, typer.Option(help="Wait for the run to finish after the decision (--no-wait: return at once).")
+]
 
 
 def approve(
     ctx: typer.Context,
-    workflow_id: str,
+    run: RunRefArg,
     reason: ReasonOpt,
     by: DeciderOpt = USER,
     wait: DecisionWaitOpt = True,
+    timeout: TimeoutOpt = WAIT_SECONDS,
     as_json: JsonOpt = False,
 ) -> int:
     """Approve a pending review (e.g. a possible duplicate supplier): `exceptions resolve --action approve`."""
-    return decide(ctx, workflow_id, ExceptionAction.APPROVE, reason, by, wait, as_json)
+    return decide(ctx, run, ExceptionAction.APPROVE, reason, by, wait, timeout, as_json)
 
 
 def reject(
     ctx: typer.Context,
-    workflow_id: str,
+    run: RunRefArg,
     reason: ReasonOpt,
     by: DeciderOpt = USER,
     wait: DecisionWaitOpt = True,
+    timeout: TimeoutOpt = WAIT_SECONDS,
     as_json: JsonOpt = False,
 ) -> int:
     """Reject a pending review (the process closes, nothing is created): `exceptions resolve --action reject`."""
-    return decide(ctx, workflow_id, ExceptionAction.REJECT, reason, by, wait, as_json)
+    return decide(ctx, run, ExceptionAction.REJECT, reason, by, wait, timeout, as_json)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -10,10 +11,15 @@ from typing import Annotated, Any
 
 import typer
 
+from runtime.settings import Settings
+from runtime.stack_record import NoStoreFound, StoreSource, masked_url, store_to_read
 from starter.cli_common import JsonOpt, settings_from
-from starter.output import ExitCode, console, print_error, print_json
+from starter.output import ExitCode, console, err_console, print_error, print_json
 
-StateDirOpt = Annotated[Path | None, typer.Option("--state-dir", help="Where the store is (SQLite default).")]
+StoreDirOpt = Annotated[  # `events` and `audit`: which store they read (see operational_store)
+    Path | None,
+    typer.Option("--state-dir", help="Read the store in this state dir instead of the running stack's."),
+]
 SuppliersOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -65,7 +71,7 @@ def token_issue(
     except ValueError as refused:
         return print_error(str(refused), as_json, code=ExitCode.BAD_INPUT)
     if as_json:
-        print_json({"status": "ok", "access_token": token, "token_type": "Bearer", "expires_in": lifetime,
+        print_json({"ok": True, "access_token": token, "token_type": "Bearer", "expires_in": lifetime,
                     "scope": " ".join(wanted), "teams": team_list, "suppliers": suppliers,
                     "systems": systems})  # fmt: skip
     else:
@@ -98,10 +104,11 @@ def token_api_key(
         "systems": bindings[1],
     }
     if as_json:
-        print_json({"status": "ok", "api_key": key, "settings_entry": entry})
-    else:
-        console.print(f"API key (shown once): {key}")
-        console.print(f"add to SUPPLYBRIDGE_API_KEYS (a JSON list): {entry}", soft_wrap=True)
+        print_json({"ok": True, "api_key": key, "settings_entry": entry})
+    else:  # plain print: the key and the entry are copied, so never wrapped, cut or styled
+        print(f"API key for {subject} (shown once; it sends it as X-API-Key):\n{key}")
+        print("Add this entry to SUPPLYBRIDGE_API_KEYS, a JSON list (alone: SUPPLYBRIDGE_API_KEYS='[<entry>]'):")
+        print(json.dumps(entry))
     return ExitCode.OK
 
 
@@ -120,15 +127,19 @@ def _bindings(suppliers: list[str] | None, systems: list[str] | None) -> tuple[l
 
 
 @audit_app.command("verify")
-def audit_verify(ctx: typer.Context, state_dir: StateDirOpt = None, as_json: JsonOpt = False) -> int:
-    """Walk the hash chain; exit 1 and name the first broken entry if anything was altered."""
+def audit_verify(ctx: typer.Context, state_dir: StoreDirOpt = None, as_json: JsonOpt = False) -> int:
+    """Walk the hash chain of the running stack's store (or the one named); exit 1 and name the
+    first broken entry if anything was altered."""
     from store import Store
 
-    settings = settings_from(ctx, state_dir=state_dir)
-    with Store(settings.resolved_store_url) as store:
+    source = operational_store(settings_from(ctx, state_dir=state_dir), as_json)
+    if not isinstance(source, StoreSource):
+        return source
+    with Store(source.url) as store:
         report = store.audit.verify()
+    broken = f"audit trail broken at entry {report.first_broken_seq}: {report.reason}"
     if as_json:
-        print_json({"status": "ok" if report.ok else "broken", **report.model_dump()})
+        print_json({**store_fields(source), **report.model_dump(), **({} if report.ok else {"error": broken})})
     elif report.ok:
         console.print(f"audit trail intact: {report.entries} entries")
     else:
@@ -139,22 +150,44 @@ def audit_verify(ctx: typer.Context, state_dir: StateDirOpt = None, as_json: Jso
 @audit_app.command("list")
 def audit_list(
     ctx: typer.Context,
-    state_dir: StateDirOpt = None,
+    state_dir: StoreDirOpt = None,
     record_id: Annotated[str | None, typer.Option("--record", help="e.g. PO-2026-000451")] = None,
     actor: Annotated[str | None, typer.Option("--actor")] = None,
     since: Annotated[datetime | None, typer.Option("--since")] = None,
     limit: int = 50,
     as_json: JsonOpt = False,
 ) -> int:
-    """Audit entries, oldest first."""
+    """Audit entries of the running stack's store (or the one named), oldest first."""
     from store import Store
 
-    settings = settings_from(ctx, state_dir=state_dir)
-    with Store(settings.resolved_store_url) as store:
+    source = operational_store(settings_from(ctx, state_dir=state_dir), as_json)
+    if not isinstance(source, StoreSource):
+        return source
+    with Store(source.url) as store:
         entries = store.audit.query(record_id=record_id, actor=actor, since=since, limit=limit)
     if as_json:
         items: list[Any] = [e.model_dump(mode="json") for e in entries]
-        print_json({"status": "ok", "entries": items})
+        print_json({"ok": True, **store_fields(source), "entries": items})
     for e in entries if not as_json else []:
         console.print(f"{e.seq:6} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:40} {e.action:40} {e.record_id}", soft_wrap=True)
     return ExitCode.OK
+
+
+def operational_store(settings: Settings, as_json: bool) -> StoreSource | ExitCode:
+    """The store `events` and `audit` read (runtime/stack_record.py), its notes on stderr and,
+    without --json, a first line naming it; or exit 1 saying why there is none to read."""
+    try:
+        source = store_to_read(settings)
+    except NoStoreFound as error:
+        return print_error(str(error), as_json, code=ExitCode.PLATFORM_ERROR)
+    for note in source.notes:
+        err_console.print(f"note: {note}", soft_wrap=True, markup=False, highlight=False)
+    if not as_json:
+        console.print(f"reading {source.description}: store {masked_url(source.url)}", soft_wrap=True,
+                      markup=False, highlight=False)  # fmt: skip
+    return source
+
+
+def store_fields(source: StoreSource) -> dict[str, str]:
+    """The `store` and `source` fields of a --json answer read from `source`."""
+    return {"store": masked_url(source.url), "source": source.description}

@@ -10,15 +10,25 @@ import typer
 from domain.supplier import SupplierOnboardingRequest
 from runtime.temporal_client import connect
 from starter import operations as ops
-from starter.cli_common import JsonOpt, finish, read_model, run_async, settings_from
+from starter.cli_common import (
+    WAIT_SECONDS,
+    JsonOpt,
+    RunRefArg,
+    TimeoutOpt,
+    WaitOpt,
+    finish,
+    read_model,
+    run_async,
+    settings_from,
+)
 from starter.output import ExitCode, print_view
 
 
 def onboard(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Supplier onboarding request (JSON, as the vendor system sends it).")],
-    wait: Annotated[bool, typer.Option(help="Wait until it completes or waits for a person.")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 120.0,
+    wait: WaitOpt = True,
+    timeout: TimeoutOpt = WAIT_SECONDS,
     as_json: JsonOpt = False,
 ) -> int:
     """Onboard a supplier (workflow id `supplier-onboarding-<vendor id>`; starting twice joins the running one)."""
@@ -31,7 +41,7 @@ def onboard(
         client = await connect(settings)
         handle = await ops.start_onboarding(client, settings, request)
         if not wait:
-            return finish(ops.started_view(settings, handle.id), as_json)
+            return finish(ops.started_view(settings, handle.id, handle.result_run_id), as_json)
         return finish(await ops.settle(client, settings, handle.id, wait=True, timeout=timeout), as_json)
 
     return run_async(main, as_json)
@@ -39,12 +49,7 @@ def onboard(
 
 def status(
     ctx: typer.Context,
-    workflow_id: Annotated[
-        str,
-        typer.Argument(
-            help="a workflow id (supplier-onboarding-VM-200417, invoice-SUP-0002-NSS-889120) or a PO number"
-        ),
-    ],
+    run: RunRefArg,
     as_json: JsonOpt = False,
 ) -> int:
     """Show a run's status, stage and result (exit 0 whenever the run exists)."""
@@ -52,7 +57,7 @@ def status(
 
     async def main() -> int:
         client = await connect(settings)
-        print_view(await ops.describe_run(client, settings, await ops.find_run_id(client, workflow_id)), as_json)
+        print_view(await ops.describe_run(client, settings, await ops.resolve_run_id(client, run)), as_json)
         return ExitCode.OK
 
     return run_async(main, as_json)

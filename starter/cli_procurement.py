@@ -2,8 +2,9 @@
 
 `po submit` and `invoice submit` wait (by default, up to --timeout seconds) until the run
 settles: it completed, or it waits for someone else (an approval, the vendor's acknowledgement,
-receipts, an exception resolution). Exit codes as everywhere (starter/output.py); a rejected PO
-or a duplicate invoice exits 3.
+receipts, an exception resolution). `po receive` and `po cancel` take the PO number (or the PO's
+workflow id) and print the PO's run as every run command does. Exit codes as everywhere; a
+rejected PO or a duplicate invoice exits 3.
 """
 
 from __future__ import annotations
@@ -15,29 +16,32 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
+from temporalio.client import Client
 
-from domain.po_models import CancelRequest, PoStatus, ReceiptRequest
+from domain.po_models import CancelRequest, ReceiptRequest
 from domain.purchasing import Invoice, PurchaseOrder, purchase_order_workflow_id
-from runtime.settings import Settings
 from runtime.temporal_client import connect
 from starter import operations as ops
 from starter.cli_common import (
     USER,
+    WAIT_SECONDS,
     ByOpt,
     JsonOpt,
     TimeoutOpt,
     WaitOpt,
+    command_group,
     finish,
     read_model,
     run_async,
     settings_from,
 )
-from starter.output import ExitCode, console, field_errors, print_error, print_json, print_view
+from starter.output import ExitCode, field_errors, print_error, print_view
 
 M = TypeVar("M", bound=BaseModel)
 
-po_app = typer.Typer(help="Purchase orders: submit, receive, cancel.", no_args_is_help=True)
-invoice_app = typer.Typer(help="Supplier invoices: submit for three-way match.", no_args_is_help=True)
+po_app = command_group("Purchase orders: submit, receive, cancel.")
+invoice_app = command_group("Supplier invoices: submit for three-way match.")
+PoRefArg = Annotated[str, typer.Argument(metavar="PO", help="The PO number (PO-2026-000451) or its workflow id.")]
 
 
 def submit(
@@ -63,7 +67,7 @@ def submit(
             handle = await start(client, settings, document, submitted_by=by)
         except ops.AlreadyProcessed as done:
             done.view.error = str(done)
-            print_view(done.view, as_json)
+            print_view(done.view, as_json, ok=False)
             return ExitCode.BAD_INPUT
         return finish(await ops.settle(client, settings, handle.id, wait=wait, timeout=timeout), as_json)
 
@@ -75,7 +79,7 @@ def po_submit(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Purchase order (JSON, as examples/purchase-orders/).")],
     wait: WaitOpt = True,
-    timeout: TimeoutOpt = 60.0,
+    timeout: TimeoutOpt = WAIT_SECONDS,
     by: ByOpt = USER,
     as_json: JsonOpt = False,
 ) -> int:
@@ -86,10 +90,10 @@ def po_submit(
 @po_app.command("receive")
 def po_receive(
     ctx: typer.Context,
-    po_number: Annotated[str, typer.Argument(help="e.g. PO-2026-000451")],
+    po: PoRefArg,
     line: Annotated[int, typer.Option("--line", help="PO line number.")],
     quantity: Annotated[str, typer.Option("--quantity", help="Quantity received (decimal).")],
-    uom: Annotated[str | None, typer.Option("--uom", help="Unit received in [the line's unit].")] = None,
+    uom: Annotated[str | None, typer.Option("--uom", help="Unit received in (default: the line's unit).")] = None,
     by: ByOpt = "receiving",
     as_json: JsonOpt = False,
 ) -> int:
@@ -104,8 +108,14 @@ def po_receive(
         return print_error("invalid receipt", as_json, code=ExitCode.BAD_INPUT, errors=errors)
 
     async def main() -> int:
-        status = await ops.record_receipt(await connect(settings), po_number, request)
-        return _print_status(status, settings, as_json)
+        client = await connect(settings)
+        workflow_id, po_number = await _purchase_order(client, po)
+        status = await ops.record_receipt(client, po_number, request)
+        view = await ops.describe_run(client, settings, workflow_id)
+        if view.status == "running":  # the Update's own answer: the PO right after this receipt
+            view.with_answer(status)
+            view.stage = status.stage.value
+        return finish(view, as_json)
 
     return run_async(main, as_json)
 
@@ -113,7 +123,7 @@ def po_receive(
 @po_app.command("cancel")
 def po_cancel(
     ctx: typer.Context,
-    po_number: Annotated[str, typer.Argument(help="e.g. PO-2026-000451")],
+    po: PoRefArg,
     reason: Annotated[str, typer.Option("--reason", help="Why (kept with the PO).")],
     by: ByOpt = USER,
     as_json: JsonOpt = False,
@@ -127,10 +137,20 @@ def po_cancel(
 
     async def main() -> int:
         client = await connect(settings)
+        workflow_id, po_number = await _purchase_order(client, po)
         await ops.cancel_purchase_order(client, po_number, request)
-        return finish(await ops.describe_run(client, settings, purchase_order_workflow_id(po_number)), as_json)
+        return finish(await ops.describe_run(client, settings, workflow_id), as_json)
 
     return run_async(main, as_json)
+
+
+async def _purchase_order(client: Client, ref: str) -> tuple[str, str]:
+    """(workflow id, PO number) of the PO `ref` names; `UnknownRun` if it names no PO's run."""
+    workflow_id = await ops.resolve_run_id(client, ref)
+    prefix = purchase_order_workflow_id("")
+    if not workflow_id.startswith(prefix):
+        raise ops.UnknownRun(f"{ref!r} is not a purchase order: it names the run {workflow_id}")
+    return workflow_id, workflow_id.removeprefix(prefix)
 
 
 @invoice_app.command("submit")
@@ -138,24 +158,9 @@ def invoice_submit(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Invoice (JSON, as examples/invoices/).")],
     wait: WaitOpt = True,
-    timeout: TimeoutOpt = 60.0,
+    timeout: TimeoutOpt = WAIT_SECONDS,
     by: ByOpt = USER,
     as_json: JsonOpt = False,
 ) -> int:
     """Submit a supplier invoice (workflow `invoice-<supplier>-<invoice number>`)."""
     return submit(ctx, file, Invoice, "invoice", ops.start_invoice, wait, timeout, by, as_json)
-
-
-def _print_status(status: PoStatus, settings: Settings, as_json: bool) -> int:
-    if as_json:
-        print_json(
-            {"status": "ok", **status.model_dump(mode="json"), "ui_url": settings.workflow_url(status.workflow_id)}
-        )
-        return ExitCode.OK
-    console.print(f"{status.po_number}: stage {status.stage.value}" + (" (on hold)" if status.on_hold else ""))
-    for line in status.lines:
-        console.print(
-            f"  line {line.line} {line.item_id}: ordered {line.ordered} {line.uom}, "
-            f"received {line.received}, invoiced {line.invoiced}"
-        )
-    return ExitCode.OK

@@ -13,7 +13,9 @@ import typer
 
 from runtime.settings import Settings
 from runtime.signals import stop_event_on_signals
+from runtime.stack_record import StoreSource
 from starter.cli_common import JsonOpt, StateDirOpt, run_async, settings_from
+from starter.cli_governance import StoreDirOpt, operational_store, store_fields
 from starter.output import ExitCode, console, print_json
 
 TemporalPortOpt = Annotated[int, typer.Option(help="Temporal frontend (gRPC) port.")]
@@ -90,6 +92,10 @@ def worker(ctx: typer.Context, state_dir: StateDirOpt = None, as_json: JsonOpt =
         configure_telemetry(settings, "supplybridge-worker")
         stop = stop_event_on_signals()
         client = await connect(settings)
+        if settings.schedules_enabled:  # the scheduled syncs exist wherever a worker runs them
+            from starter.operations.schedules import ensure_schedules
+
+            await ensure_schedules(client, settings)
         _announce(
             as_json,
             f"worker polling task queue '{settings.task_queue}' on {settings.temporal_address}",
@@ -107,15 +113,31 @@ def sandbox(
     state_dir: StateDirOpt = None,
     port: Annotated[int | None, typer.Option(help="Port [8300].")] = None,
     reset: Annotated[bool, typer.Option(help="Reseed from the seed files.")] = False,
+    synthetic_suppliers: Annotated[
+        int, typer.Option(min=0, max=200_000, help="Add N synthetic suppliers to every system (reseeds first).")
+    ] = 0,
+    drift_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of synthetic suppliers that drift.")
+    ] = 0.05,
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic data (same seed, same data).")] = 7,
     as_json: JsonOpt = False,
 ) -> int:
-    """Serve the sandbox external systems (/erp, /vendor-management, /contracts, /screening) on one port."""
+    """Serve the sandbox external systems on one port, each under its prefix: /erp (suppliers, POs,
+    receipts, vouchers), /vendor-management (registrations, credentials, status webhooks),
+    /contracts, /screening (OIG LEIE exclusions, TIN match), /inventory (balances,
+    reservations), /vendor-channel (PO notifications, acknowledgement webhooks), /ap (AP
+    automation: invoices, payment approvals, disputes), /analytics (golden supplier and item
+    dimensions), and /admin/faults (fault injection)."""
     from sandbox.server import create_app
+    from sandbox.synthetic import SyntheticSpec
     from starter.stack import sandbox_config
 
     settings = settings_from(ctx, state_dir=state_dir, sandbox_port=port)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(sandbox_config(settings, reset=reset))
+    config = sandbox_config(settings, reset=reset or synthetic_suppliers > 0)
+    if synthetic_suppliers:
+        config.synthetic = SyntheticSpec(suppliers=synthetic_suppliers, drift_rate=drift_rate, seed=seed)
+    app = create_app(config)
     return _serve_until_stopped(app, settings, settings.sandbox_port, "sandbox", as_json)
 
 
@@ -133,26 +155,34 @@ def api(
 
 def events(
     ctx: typer.Context,
-    state_dir: StateDirOpt = None,
+    state_dir: StoreDirOpt = None,
     type_: Annotated[str | None, typer.Option("--type", help="e.g. supplier.onboarded")] = None,
     subject: Annotated[str | None, typer.Option(help="e.g. VM-200417")] = None,
     limit: int = 50,
     as_json: JsonOpt = False,
 ) -> int:
-    """List the business events the platform published (newest first)."""
+    """List the business events the running stack published (newest first), or those in the
+    store named by --state-dir or SUPPLYBRIDGE_STORE_URL."""
     from store import Store
 
-    settings = settings_from(ctx, state_dir=state_dir)
-    store = Store(settings.resolved_store_url)
+    source = operational_store(settings_from(ctx, state_dir=state_dir), as_json)
+    if not isinstance(source, StoreSource):
+        return source
+    store = Store(source.url)
     try:
         found = store.list_events(type=type_, subject=subject, limit=limit)
     finally:
         store.close()
     if as_json:
-        print_json({"status": "ok", "events": [e.model_dump(mode="json") for e in found]})
+        events = [e.model_dump(mode="json") for e in found]
+        print_json({"ok": True, **store_fields(source), "events": events})
     else:
         for e in found:
-            console.print(f"{e.occurred_at:%Y-%m-%d %H:%M:%S} {e.type:32} {e.subject:14} {e.workflow_id or ''}")
+            console.print(
+                f"{e.occurred_at:%Y-%m-%d %H:%M:%S} {e.type:32} {e.subject:14} {e.workflow_id or ''}",
+                soft_wrap=True,
+                markup=False,
+            )
     return ExitCode.OK
 
 
@@ -178,7 +208,7 @@ COMMANDS = (up, worker, sandbox, api, events, demo)
 
 def _announce(as_json: bool, text: str, **fields: Any) -> None:
     if as_json:
-        print_json({"status": "ready", **fields})
+        print_json({"ok": True, "ready": True, **fields})
     else:
         console.print(text, soft_wrap=True)
 

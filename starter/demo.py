@@ -3,7 +3,8 @@ approved), a supplier suspended in the vendor system and held in the ERP, the ex
 orders and invoices (PO-2026-000451 acknowledged, received, invoiced and closed; the off-contract
 PO approved by pricing and backordered by its vendor, then held when its supplier is suspended;
 the price-variance exception resolved with a credit-memo request), each outcome checked against
-what examples/README.md promises, and a table of what happened with the Temporal UI link."""
+what examples/README.md promises: a line per scenario as it finishes, then a table of what happened
+and the Temporal UI link of each run (starter/demo_report.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from rich.table import Table
 
 from domain.decisions import ExceptionAction, ExceptionResolution, OpenException
 from domain.invoice_models import InvoiceResult, InvoiceStatus
@@ -28,6 +28,8 @@ from domain.supplier import SupplierOnboardingRequest
 from runtime.settings import Settings
 from runtime.signals import stop_event_on_signals
 from starter import operations as ops
+from starter.demo_master_data import master_data
+from starter.demo_report import DemoProgress, Row, print_report
 from starter.output import ExitCode, console, print_json
 from starter.stack import EmbeddedStack
 
@@ -49,16 +51,6 @@ SUPPLIER_SCENARIOS = [
     Scenario("existing-supplier.json", "linked", "SUP-0002"),
     Scenario("possible-duplicate.json", "onboarded", approve=True),
 ]
-
-
-@dataclass
-class Row:
-    name: str
-    workflow_id: str
-    outcome: str
-    detail: str
-    ok: bool
-    url: str
 
 
 def _detail(view: ops.RunView, result: OnboardingResult | None) -> str:
@@ -108,13 +100,18 @@ async def _suspend_and_watch(stack: EmbeddedStack, vendor_id: str, erp_id: str) 
             await asyncio.sleep(0.2)
         took = time.monotonic() - started
     workflow_id = status_sync_workflow_id(vendor_id)
+    assert stack.client is not None
+    try:  # the link opens this run of the status sync
+        url = (await ops.describe_run(stack.client, s, workflow_id)).ui_url or s.workflow_url(workflow_id)
+    except ops.UnknownRun:  # the webhook never started it: the row says so (not on hold)
+        url = s.workflow_url(workflow_id)
     return Row(
         f"{vendor_id} suspended in vendor management",
         workflow_id,
         f"ERP {status}",
         f"{erp_id} {status} {took:.1f}s after the suspension",
         status == "on_hold",
-        s.workflow_url(workflow_id),
+        url,
     )
 
 
@@ -154,21 +151,20 @@ def _invoice_detail(view: ops.RunView, team: str | None, kinds: list[str]) -> st
     exception = _open_exception(view)
     result = view.answer(InvoiceResult)
     if team:
-        return f"{', '.join(kinds)} exception for team {team}: {exception.summary if exception else None}"
+        summary = exception.summary if exception else "no open exception found"
+        return f"{', '.join(kinds)} exception for team {team}: {summary}"
     if view.outcome == "approved":
-        return f"approved for payment: {result.approved_amount if result else None}"
-    return f"duplicate of {result.duplicate_of if result else None}: never paid twice"
+        return f"approved for payment: {result.approved_amount if result else 'amount not reported'}"
+    return f"duplicate of {result.duplicate_of if result else 'an earlier invoice'}: never paid twice"
 
 
-async def _procurement(stack: EmbeddedStack, examples: Path) -> list[Row]:
+async def _procurement(stack: EmbeddedStack, examples: Path, progress: DemoProgress) -> None:
     settings, client = stack.settings, stack.client
     assert client is not None
-    rows: list[Row] = []
 
     def row(name: str, view: ops.RunView, ok: bool, detail: str) -> None:
-        rows.append(
-            Row(name, view.workflow_id, view.outcome or view.stage or view.status, detail, ok, view.ui_url or "")
-        )
+        outcome = view.outcome or view.stage or view.status
+        progress.add(Row(name, view.workflow_id, outcome, detail, ok, view.ui_url or ""))
 
     def po(name: str) -> PurchaseOrder:
         return PurchaseOrder.model_validate_json((examples / "purchase-orders" / name).read_text())
@@ -265,47 +261,41 @@ async def _procurement(stack: EmbeddedStack, examples: Path) -> list[Row]:
 
     view = await _until(describe(held.id), on_hold)
     row("SUP-0001 suspended", view, on_hold(view), "PO-2026-000452 on hold in the ERP and its workflow")
-    return rows
 
 
 async def run_demo(settings: Settings, *, keep_running: bool, as_json: bool, examples: Path = EXAMPLES) -> int:
     if settings.state_dir.exists():
         shutil.rmtree(settings.state_dir)
+    progress = DemoProgress(console, quiet=as_json)
+    progress.say("Starting the embedded stack (Temporal, sandbox systems, API, worker)...")
     async with EmbeddedStack(settings, reset_sandbox=True) as stack:
-        onboarded = [await _onboard(stack, scenario, examples) for scenario in SUPPLIER_SCENARIOS]
-        rows = [row for row, _ in onboarded]
+        progress.say(f"Stack ready (Temporal UI {settings.resolved_ui_url}); each scenario as it finishes:")
+        onboarded: list[tuple[Row, OnboardingResult | None]] = []
+        for scenario in SUPPLIER_SCENARIOS:
+            row, result = await _onboard(stack, scenario, examples)
+            onboarded.append((progress.add(row), result))
         new_supplier = next((result for row, result in onboarded if row.name == "new-supplier.json" and row.ok), None)
         if new_supplier is not None and new_supplier.erp_supplier_id:
-            rows.append(await _suspend_and_watch(stack, new_supplier.vendor_id, new_supplier.erp_supplier_id))
-        rows.extend(await _procurement(stack, examples))
-        _report(rows, settings, as_json)
+            progress.add(await _suspend_and_watch(stack, new_supplier.vendor_id, new_supplier.erp_supplier_id))
+        await _procurement(stack, examples, progress)
+        await master_data(stack, progress)
+        _report(progress, as_json)
         if keep_running:
             console.print("The stack stays up; press Ctrl-C to stop it.")
             await stop_event_on_signals().wait()
     if not as_json:
         console.print(
             f"Browse these runs later: supplybridge up --state-dir {settings.state_dir} "
-            f"(Temporal UI at {settings.resolved_ui_url})"
+            f"(Temporal UI at {settings.resolved_ui_url})",
+            soft_wrap=True,
         )
-    return ExitCode.OK if all(r.ok for r in rows) else ExitCode.PLATFORM_ERROR
+    return ExitCode.OK if progress.all_ok else ExitCode.PLATFORM_ERROR
 
 
-def _report(rows: list[Row], settings: Settings, as_json: bool) -> None:
+def _report(progress: DemoProgress, as_json: bool) -> None:
     if as_json:
-        print_json(
-            {
-                "status": "ok" if all(r.ok for r in rows) else "mismatch",
-                "scenarios": [r.__dict__ for r in rows],
-            }
-        )
+        print_json({"ok": progress.all_ok, "scenarios": [r.__dict__ for r in progress.rows]})
         return
-    table = Table(title="SupplyBridge demo", show_lines=True)
-    for column in ("scenario", "outcome", "what happened", "as promised"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        table.add_row(r.name, r.outcome, r.detail, "[green]yes[/green]" if r.ok else "[red]NO[/red]")
-    console.print(table)
-    console.print("Where to look in the Temporal UI:")
-    for r in {r.workflow_id: r for r in rows}.values():
-        console.print(f"  {r.workflow_id:40} {r.url}", soft_wrap=True)
+    print_report(console, progress.rows)
     console.print("Open exceptions by team: supplybridge exceptions list [--team pricing]", soft_wrap=True)
+    console.print("Each team's open work, with a UI link: supplybridge queues", soft_wrap=True)

@@ -1,9 +1,16 @@
-"""How the CLI answers: one JSON object with `--json`, a short Rich rendering otherwise, and
-exit codes that mean something.
+"""How the CLI answers: one JSON object with `--json`, short plain lines otherwise, and exit
+codes that mean something.
+
+Every JSON object carries `ok`: true when the command did what was asked (exit 0), false
+otherwise, with `error` (and `errors`: [{field, reason}] for bad input). `status` appears only
+where a run is shown, and is always that run's Temporal status (`running`, `completed`, ...).
 
 Exit codes: 0 done (or started, or waiting for a person); 1 the platform could not do it
 (Temporal or a system unreachable, the run failed, or `--wait` timed out); 2 bad input or
 usage (the error names the field); 3 the business process rejected the request.
+
+Text output never cuts an id or a link: each value is printed whole on its line (the terminal
+may wrap it, nothing is inserted or ellipsised), and links are printed on a line of their own.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from starter.operations import RunView
 
@@ -28,6 +35,19 @@ class ExitCode(IntEnum):
 
 console = Console()
 err_console = Console(stderr=True)
+LABEL_WIDTH = 18  # the longest label ("escalation level") and two spaces
+# Fields of a run's result worth a line of their own, in this order.
+RESULT_FIELDS = (
+    "rejection_kind",
+    "erp_supplier_id",
+    "assigned_team",
+    "escalation_level",
+    "erp_status",
+    "cancel_reason",
+    "approved_amount",
+    "duplicate_of",
+    "hold_reason",
+)
 
 
 def exit_code_for(view: RunView) -> ExitCode:
@@ -49,59 +69,65 @@ def print_json(data: dict[str, Any]) -> None:
     print(json.dumps(data, default=str), flush=True)
 
 
-def print_view(view: RunView, as_json: bool) -> None:
+def print_ok(data: dict[str, Any]) -> None:
+    """A command's answer that is not a run (a list, a report, a credential), with `ok: true`."""
+    print_json({"ok": True, **data})
+
+
+def print_line(text: str, *, style: str = "", stderr: bool = False) -> None:
+    """One line of text as it is: no Rich markup read into it, never wrapped or cut by Rich."""
+    (err_console if stderr else console).print(Text(text, style=style), soft_wrap=True, highlight=False)
+
+
+def print_field(label: str, value: str, *, style: str = "") -> None:
+    console.print(Text.assemble((f"{label:<{LABEL_WIDTH}}", "bold"), (value, style)), soft_wrap=True, highlight=False)
+
+
+def print_view(view: RunView, as_json: bool, *, ok: bool = True) -> None:
+    """A run: its view as one JSON object (with `ok`), or a line per field and its link last."""
     if as_json:
-        print_json(view.model_dump(mode="json"))
+        print_json({"ok": ok, **view.model_dump(mode="json")})
         return
-    table = Table(show_header=False, box=None)
-    table.add_row("workflow", view.workflow_id)
-    table.add_row("status", view.status)
-    table.add_row("stage", view.stage or "-")
+    print_field("workflow", view.workflow_id)
+    print_field("status", view.status)
+    print_field("stage", view.stage or "-")
     if view.outcome:
-        table.add_row("outcome", view.outcome)
-    result = view.result or {}
-    keys = (
-        "rejection_kind",
-        "erp_supplier_id",
-        "assigned_team",
-        "escalation_level",
-        "erp_status",
-        "cancel_reason",
-        "approved_amount",
-        "duplicate_of",
-        "hold_reason",
-    )
-    for key in keys:
-        if result.get(key) not in (None, "", 0):
-            table.add_row(key.replace("_", " "), str(result[key]))
-    for reason in result.get("reasons", []):
-        table.add_row("reason", f"{reason['field']}: {reason['reason']}")
+        print_field("outcome", view.outcome)
+    for label, value in _result_lines(view.result or {}):
+        print_field(label, value)
+    if view.error:
+        print_field("error", view.error, style="red")
+    if view.ui_url:
+        print_line("Temporal UI:")
+        print_line(view.ui_url)
+
+
+def _result_lines(result: dict[str, Any]) -> list[tuple[str, str]]:
+    lines = [(key.replace("_", " "), str(result[key])) for key in RESULT_FIELDS if result.get(key) not in (None, "", 0)]
+    lines += [("reason", f"{reason['field']}: {reason['reason']}") for reason in result.get("reasons", [])]
     for line in result.get("lines", []) if "ordered" in str(result.get("lines", "")) else []:
-        table.add_row(
-            f"line {line['line']}",
-            f"{line['item_id']} ordered {line['ordered']} {line['uom']}, received {line['received']}, "
-            f"invoiced {line['invoiced']}" + (" (cancelled)" if line.get("cancelled") else ""),
+        lines.append(
+            (
+                f"line {line['line']}",
+                f"{line['item_id']} ordered {line['ordered']} {line['uom']}, received {line['received']}, "
+                f"invoiced {line['invoiced']}" + (" (cancelled)" if line.get("cancelled") else ""),
+            )
         )
     exception = result.get("open_exception")
     if exception:
-        table.add_row("open exception", f"{exception['kind']} for team {exception['team']}: {exception['summary']}")
-        table.add_row("actions", ", ".join(exception["allowed_actions"]))
-    for discrepancy in result.get("discrepancies", []) if not exception else []:
-        table.add_row(discrepancy["kind"], discrepancy["message"])
-    for warning in result.get("warnings", []):
-        table.add_row("warning", warning)
-    if view.error:
-        table.add_row("error", f"[red]{view.error}[/red]")
-    if view.ui_url:
-        table.add_row("Temporal UI", view.ui_url)
-    console.print(table)
+        lines.append(("open exception", f"{exception['kind']} for team {exception['team']}: {exception['summary']}"))
+        lines.append(("actions", ", ".join(exception["allowed_actions"])))
+    lines += [(d["kind"], d["message"]) for d in ([] if exception else result.get("discrepancies", []))]
+    lines += [("warning", warning) for warning in result.get("warnings", [])]
+    return lines
 
 
 def print_error(message: str, as_json: bool, *, code: ExitCode, **extra: Any) -> ExitCode:
+    """What went wrong: `{"ok": false, "error": ..., **extra}` with `--json`, else on stderr."""
     if as_json:
-        print_json({"status": "error", "error": message, **extra})
+        print_json({"ok": False, "error": message, **extra})
     else:
-        err_console.print(f"[red]error:[/red] {message}")
+        err_console.print(Text.assemble(("error: ", "red"), message), soft_wrap=True, highlight=False)
         for item in extra.get("errors", []):
-            err_console.print(f"  {item['field']}: {item['reason']}")
+            print_line(f"  {item['field']}: {item['reason']}", stderr=True)
     return code

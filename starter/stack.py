@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from temporalio.client import Client
 
@@ -19,12 +21,14 @@ from runtime.devserver import DevServer
 from runtime.http_server import embedded_server, wait_until_healthy
 from runtime.ports import port_is_free
 from runtime.settings import Settings
+from runtime.stack_record import StackRecord, masked_url, remove_records, write_records
 from runtime.state_dir import prepare_state_dir
 from runtime.telemetry import configure_telemetry
 from runtime.temporal_client import connect
 from sandbox.server import SandboxConfig, create_app
 from starter.api.app import create_app as create_api
 from starter.api.codec_routes import codec_open_without_login
+from starter.operations.schedules import ensure_schedules
 from worker import run_worker
 from workflows.search_attributes import REGISTRATION
 
@@ -69,6 +73,8 @@ class EmbeddedStack:
         self._servers: list[tuple[object, asyncio.Task[None]]] = []
         self._worker_stop = asyncio.Event()
         self._worker_task: asyncio.Task[None] | None = None
+        self._records: list[Path] = []
+        self.schedules: list[str] = []
 
     @property
     def endpoints(self) -> Endpoints:
@@ -110,7 +116,23 @@ class EmbeddedStack:
         except BaseException:
             await self.stop()
             raise
+        self._records = write_records(self.record())
         return self
+
+    def record(self) -> StackRecord:
+        """What the other commands need to find this stack (runtime/stack_record.py)."""
+        e, s = self.endpoints, self.settings
+        return StackRecord(
+            pid=os.getpid(),
+            state_dir=e.state_dir,
+            store=masked_url(s.resolved_store_url),
+            temporal=e.temporal,
+            ui=e.ui,
+            sandbox=e.sandbox,
+            api=e.api,
+            namespace=s.temporal_namespace,
+            task_queue=e.task_queue,
+        )
 
     async def _start(self, s: Settings) -> None:
         host, port = s.temporal_address.rsplit(":", 1)
@@ -130,6 +152,8 @@ class EmbeddedStack:
         if codec_open_without_login(s):
             logger.warning("the payload codec %s/codec is %s", s.api_url, OPEN_CODEC)
         self._worker_task = asyncio.create_task(run_worker(s, self.client, self._worker_stop))
+        if s.schedules_enabled:
+            self.schedules = await ensure_schedules(self.client, s)
 
     async def _serve(self, app: object, port: int) -> None:
         server = embedded_server(app, self.settings.host, port)
@@ -143,6 +167,8 @@ class EmbeddedStack:
         await self._worker_task
 
     async def stop(self) -> None:
+        remove_records(self._records, os.getpid())
+        self._records = []
         self._worker_stop.set()
         if self._worker_task is not None:
             with contextlib.suppress(Exception):

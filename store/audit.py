@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +27,7 @@ from store.models import AuditEntryRow, utcnow
 APPEND_ATTEMPTS = 20
 APPEND_LOCK = 0x5B_A0D17  # the advisory lock key appenders queue on (PostgreSQL)
 VERIFY_BATCH = 1000
+T = TypeVar("T")
 
 
 class AuditTrail:
@@ -34,10 +35,16 @@ class AuditTrail:
         self._sessions = sessions
 
     def append(self, record: AuditRecord) -> AuditEntry:
+        return self.append_with(record, lambda session: None)[0]
+
+    def append_with(self, record: AuditRecord, work: Callable[[Session], T]) -> tuple[AuditEntry, T]:
+        """Append `record` and do `work` in the same transaction (both or neither), retried as a
+        whole when another writer took the chain's head; `work` must be safe to run again."""
         for attempt in range(APPEND_ATTEMPTS):
             try:
                 with self._sessions.begin() as session:
-                    return self.add_in(session, record)
+                    done = work(session)
+                    return self.add_in(session, record), done
             except IntegrityError:  # another writer took this head: read the new one
                 time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
         raise RuntimeError("the audit trail is too busy: could not append after repeated conflicts")
@@ -47,7 +54,9 @@ class AuditTrail:
         details: dict[str, Any] = json.loads(json.dumps(mask_sensitive(record.details), default=str))
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
-        head = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(1)).first()
+        head = session.execute(
+            select(AuditEntryRow.seq, AuditEntryRow.hash).order_by(AuditEntryRow.seq.desc()).limit(1)
+        ).first()
         fields: dict[str, Any] = {
             "seq": head.seq + 1 if head is not None else 1,
             "at": record.at or utcnow(),
@@ -59,10 +68,10 @@ class AuditTrail:
             "details": details,
             "prev_hash": head.hash if head is not None else GENESIS,
         }
-        row = AuditEntryRow(**fields, hash=entry_hash(**fields))
-        session.add(row)
-        session.flush()
-        return _entry(row)
+        fields["hash"] = entry_hash(**fields)
+        # a plain INSERT in the caller's transaction: the ORM's unit of work costs more than the write
+        session.execute(insert(AuditEntryRow).values(**fields))
+        return AuditEntry(**fields)
 
     def query(
         self,

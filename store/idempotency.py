@@ -18,10 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.audit import AuditRecord
+from store.audit import AuditTrail
 from store.models import IdempotencyRow, utcnow
 
 DEFAULT_LEASE = timedelta(seconds=60)
@@ -50,8 +52,9 @@ def _stored(row: IdempotencyRow) -> StoredResponse:
 
 
 class IdempotencyRecords:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], audit: AuditTrail) -> None:
         self._sessions = sessions
+        self._audit = audit
 
     def claim(
         self,
@@ -85,11 +88,11 @@ class IdempotencyRecords:
         """A `Claim` when this call holds the key (run the request); the existing record otherwise."""
         for _ in range(_CLAIM_ATTEMPTS):
             now = utcnow()
-            self._purge_key(principal, key, now)
             try:
-                with self._sessions.begin() as session:
-                    session.add(
-                        IdempotencyRow(
+                with self._sessions.begin() as session:  # one transaction: purge an expired record, insert
+                    self._purge_key_in(session, principal, key, now)
+                    session.execute(  # a plain INSERT: the ORM's unit of work costs more than the write
+                        insert(IdempotencyRow).values(
                             principal=principal,
                             key=key,
                             method=method,
@@ -139,22 +142,45 @@ class IdempotencyRecords:
             )
             return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
-    def _purge_key(self, principal: str, key: str, now: datetime) -> None:
-        with self._sessions.begin() as session:
-            session.execute(
-                delete(IdempotencyRow).where(
-                    IdempotencyRow.principal == principal, IdempotencyRow.key == key, IdempotencyRow.expires_at < now
-                )
+    @staticmethod
+    def _purge_key_in(session: Session, principal: str, key: str, now: datetime) -> None:
+        session.execute(
+            delete(IdempotencyRow).where(
+                IdempotencyRow.principal == principal, IdempotencyRow.key == key, IdempotencyRow.expires_at < now
             )
+        )
 
-    def complete(self, principal: str, key: str, status_code: int, body: str, *, attempt: int | None = None) -> bool:
-        """Store the response; with `attempt`, only while that claim still holds the key."""
+    def complete(
+        self,
+        principal: str,
+        key: str,
+        status_code: int,
+        body: str,
+        *,
+        attempt: int | None = None,
+        audit: AuditRecord | None = None,
+    ) -> bool:
+        """Store the response; with `attempt`, only while that claim still holds the key. With
+        `audit`, the request's audit entry is appended in the same transaction (one commit, and
+        an answer is never recorded without its entry), whether or not the claim still held."""
+
+        conditions = [IdempotencyRow.principal == principal, IdempotencyRow.key == key]
+        if attempt is not None:
+            conditions.append(IdempotencyRow.attempt == attempt)
+        store = (
+            update(IdempotencyRow)
+            .where(*conditions)
+            .values(state="done", status_code=status_code, response_body=body, lease_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+        def store_response(session: Session) -> bool:  # one UPDATE, no read first
+            return int(session.execute(store).rowcount) == 1  # type: ignore[attr-defined]
+
+        if audit is not None:
+            return self._audit.append_with(audit, store_response)[1]
         with self._sessions.begin() as session:
-            row = session.get(IdempotencyRow, (principal, key))
-            if row is None or (attempt is not None and row.attempt != attempt):
-                return False
-            row.state, row.status_code, row.response_body, row.lease_expires_at = "done", status_code, body, None
-            return True
+            return store_response(session)
 
     def release(self, principal: str, key: str, *, attempt: int | None = None) -> bool:
         """Forget the claim (its request failed); with `attempt`, only while that claim holds the key."""

@@ -158,3 +158,31 @@ class IdempotencyRow(Base):
     response_body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MasterDataSyncRow(Base):
+    """One master-data sync run: what it compared and, once done, its summary."""
+
+    __tablename__ = "master_data_syncs"
+    __table_args__ = (Index("ix_master_data_syncs_entity_started_at", "entity", "started_at"),)
+
+    sync_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+
+
+class MasterDataDriftRow(Base):
+    """One system's field that differed from the golden record in one sync (the drift report),
+    with what was done about it. Sensitive values are stored masked."""
+
+    __tablename__ = "master_data_drifts"
+    __table_args__ = (Index("ix_master_data_drifts_sync_batch", "sync_id", "batch"),)
+
+    sync_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    batch: Mapped[int] = mapped_column(Integer)
+    row: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    outcome: Mapped[str | None] = mapped_column(Text)

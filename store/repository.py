@@ -22,6 +22,7 @@ from domain.events import BusinessEvent, CrossReference, DeadLetter
 from store.audit import APPEND_ATTEMPTS, AuditTrail
 from store.db import make_engine
 from store.idempotency import IdempotencyRecords
+from store.master_data import SyncRecords
 from store.migrator import migrate_engine
 from store.models import BusinessEventRow, CrossReferenceRow, DeadLetterRow, utcnow
 
@@ -45,7 +46,8 @@ class Store:
             migrate_engine(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self.audit = AuditTrail(self._sessions)
-        self.idempotency = IdempotencyRecords(self._sessions)
+        self.idempotency = IdempotencyRecords(self._sessions, self.audit)
+        self.syncs = SyncRecords(self._sessions)
 
     def close(self) -> None:
         self._engine.dispose()

@@ -108,7 +108,7 @@ class InvoiceWorkflow:
             tell_po = workflow.patched("tell-po-invoice-failed")  # runs recorded before failed silently
             if not tell_po and isinstance(error, ActivityError):
                 raise
-            self._board.set_stage(InvoiceStage.FAILED)
+            self._board.fail(InvoiceStage.FAILED)
             if tell_po:
                 await self._tell_po_failed(root_cause(error))
             raise ApplicationError(

@@ -98,7 +98,7 @@ class SupplierOnboardingWorkflow(DuplicateReview):
             result = await self._create_or_link(tin)
         except Exception as error:
             await self._compensate()
-            self._board.set_stage(OnboardingStage.FAILED)
+            self._board.fail(OnboardingStage.FAILED)
             raise ApplicationError(
                 f"onboarding failed and was compensated: {root_cause(error)}",
                 type="onboarding_failed",

@@ -95,7 +95,7 @@ class PurchaseOrderWorkflow(PurchaseOrderApprovals):
             raise
         except Exception as error:
             await self._compensate(f"failed: {root_cause(error)}")
-            self._board.set_stage(PoStage.FAILED)
+            self._board.fail(PoStage.FAILED)
             raise ApplicationError(
                 f"purchase order {self._po.po_number} failed and was compensated: {root_cause(error)}",
                 type="purchase_order_failed",

@@ -71,7 +71,7 @@ def _check_scope(principal: Principal, scope: str) -> None:
 def reader(scope: str) -> Any:
     """A dependency: the caller, who must hold `scope` or the write scope implying it (403)."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         _check_scope(principal, scope)
         return principal
 

@@ -1,4 +1,7 @@
-"""FastAPI dependencies as `Annotated` aliases (module level, so FastAPI can resolve them)."""
+"""FastAPI dependencies as `Annotated` aliases (module level, so FastAPI can resolve them).
+
+Dependencies that do not block are `async def`: FastAPI runs a plain `def` dependency in a worker
+thread, which costs a thread hop per request (starter/api/security.py's are `async` too)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from fastapi import Depends, Request
 from temporalio.client import Client
 
 
-def _temporal_client(request: Request) -> Client:
+async def _temporal_client(request: Request) -> Client:
     client: Client = request.app.state.temporal  # set by the app's lifespan
     return client
 

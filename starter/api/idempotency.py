@@ -14,6 +14,11 @@ every process is started under its business key and joins the run that is alread
 
 Every wait is bounded: an Update that is not answered in time (a system it calls is down) is a
 202 with the run's `Location`, recorded as the key's response, so a retry never applies it twice.
+
+A route hands its audit entry to `audit_with_answer`; it is written with the request's answer, in
+the same transaction that records the answer under the key (one store round trip and one commit
+instead of two, and an answer is never kept without its entry). Without a key, or when the claim
+is given up after a server error, the entry is appended on its own.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from datetime import timedelta
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
+from domain.audit import AuditRecord
 from starter import operations as ops
 from starter.api.problems import ProblemError
 from starter.api.security import Principal
@@ -38,6 +44,23 @@ from store.models import utcnow
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 REQUEST_LEASE = timedelta(seconds=60)
+
+
+def audit_with_answer(request: Request, entry: AuditRecord) -> None:
+    """The request's audit entry, written with its answer (see the module docstring)."""
+    request.state.pending_audit = entry
+
+
+def _pending_audit(request: Request) -> AuditRecord | None:
+    entry: AuditRecord | None = getattr(request.state, "pending_audit", None)
+    request.state.pending_audit = None
+    return entry
+
+
+async def _append_pending_audit(request: Request, store: Store) -> None:
+    entry = _pending_audit(request)
+    if entry is not None:
+        await asyncio.to_thread(store.audit.append, entry)
 
 
 def _fingerprint(request: Request, body: bytes) -> str:
@@ -65,11 +88,14 @@ async def _bounded(run: Callable[[], Awaitable[JSONResponse]]) -> JSONResponse:
 async def idempotent(request: Request, principal: Principal, run: Callable[[], Awaitable[JSONResponse]]) -> Response:
     """Run the request once per (principal, Idempotency-Key); see the module docstring."""
     key = request.headers.get(IDEMPOTENCY_HEADER)
+    store: Store = request.app.state.store
     if key is None:
-        return await _bounded(run)
+        try:
+            return await _bounded(run)
+        finally:
+            await _append_pending_audit(request, store)
     if not key.strip() or len(key) > MAX_KEY_LENGTH:
         raise ProblemError(422, "Invalid Idempotency-Key", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
-    store: Store = request.app.state.store
     fingerprint = _fingerprint(request, await request.body())
     held = await asyncio.to_thread(
         store.idempotency.acquire,
@@ -100,32 +126,46 @@ async def idempotent(request: Request, principal: Principal, run: Callable[[], A
             media_type="application/problem+json" if held.status_code >= 400 else "application/json",
             headers={"Idempotent-Replayed": "true"},
         )
-    return await _run_claimed(store, principal.key, key, held.attempt, run)
+    return await _run_claimed(request, store, principal.key, key, held.attempt, run)
 
 
 async def _run_claimed(
-    store: Store, principal: str, key: str, attempt: int, run: Callable[[], Awaitable[JSONResponse]]
+    request: Request, store: Store, principal: str, key: str, attempt: int, run: Callable[[], Awaitable[JSONResponse]]
 ) -> Response:
-    """Run the request under the claim; keep its answer, or forget the claim after a server error."""
+    """Run the request under the claim; keep its answer (with its audit entry), or forget the
+    claim after a server error."""
     try:
         response = await _bounded(run)
     except ProblemError as refused:
         if refused.status >= 500:
-            await asyncio.to_thread(store.idempotency.release, principal, key, attempt=attempt)
+            await _release(request, store, principal, key, attempt)
         else:
             body = {"type": "about:blank", "title": refused.title, "status": refused.status, "detail": refused.detail}
-            await asyncio.to_thread(
-                store.idempotency.complete, principal, key, refused.status, json.dumps(body), attempt=attempt
-            )
+            await _complete(request, store, principal, key, attempt, refused.status, json.dumps(body))
         raise
     except BaseException:
-        await asyncio.to_thread(store.idempotency.release, principal, key, attempt=attempt)
+        await _release(request, store, principal, key, attempt)
         raise
     if response.status_code >= 500:
-        await asyncio.to_thread(store.idempotency.release, principal, key, attempt=attempt)
+        await _release(request, store, principal, key, attempt)
     else:
-        await asyncio.to_thread(
-            store.idempotency.complete, principal, key, response.status_code, bytes(response.body).decode(),
-            attempt=attempt,
-        )  # fmt: skip
+        await _complete(request, store, principal, key, attempt, response.status_code, bytes(response.body).decode())
     return response
+
+
+async def _complete(
+    request: Request, store: Store, principal: str, key: str, attempt: int, status: int, body: str
+) -> None:
+    entry = _pending_audit(request)
+    try:
+        await asyncio.to_thread(store.idempotency.complete, principal, key, status, body, attempt=attempt, audit=entry)
+    except BaseException:  # neither kept: let a retry run it again (and audit it then)
+        await asyncio.to_thread(store.idempotency.release, principal, key, attempt=attempt)
+        raise
+
+
+async def _release(request: Request, store: Store, principal: str, key: str, attempt: int) -> None:
+    try:
+        await asyncio.to_thread(store.idempotency.release, principal, key, attempt=attempt)
+    finally:
+        await _append_pending_audit(request, store)

@@ -184,11 +184,17 @@ def grant_for_secret(grants: list[ApiGrant], secret: str) -> ApiGrant | None:
     return next((g for g in grants if hmac.compare_digest(g.secret_sha256, digest)), None)
 
 
-def _authenticate(
+async def _current_principal(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
+    """The dependency. `async` so FastAPI calls it on the event loop: a plain `def` dependency is
+    run in a worker thread, a thread hop per request for work that never blocks."""
+    return _authenticate(request, bearer, api_key)
+
+
+def _authenticate(request: Request, bearer: HTTPAuthorizationCredentials | None, api_key: str | None) -> Principal:
     settings: Settings = request.app.state.settings
     if bearer is not None and bearer.credentials:
         principal = principal_from_token(settings, bearer.credentials)
@@ -211,7 +217,7 @@ def _authenticate(
     return principal
 
 
-CurrentPrincipal = Annotated[Principal, Depends(_authenticate)]
+CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
 
 
 def authenticate_headers(request: Request) -> Principal:
@@ -224,7 +230,7 @@ def authenticate_headers(request: Request) -> Principal:
 def require(scope: str) -> Any:
     """A dependency: the caller, who must hold `scope` (403 otherwise)."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if scope not in principal.scopes:
             raise ProblemError(403, "Insufficient scope", f"this operation needs the scope {scope}", scope=scope)
         return principal

@@ -29,6 +29,7 @@ from starter.api import access
 from starter.api.bodies import BusinessId, CancelBody, IsoDatetime, ReceiptBody, RunId
 from starter.api.deps import TemporalClient
 from starter.api.guards import idempotent
+from starter.api.idempotency import audit_with_answer
 from starter.api.problems import PROBLEM_RESPONSES, ProblemError
 from starter.api.security import CurrentPrincipal, Principal, require
 from store import Store
@@ -58,7 +59,8 @@ def _store(request: Request) -> Store:
     return store
 
 
-async def _audit(request: Request, principal: Principal, action: str, record: tuple[str, str], **details: Any) -> None:
+def _audit(request: Request, principal: Principal, action: str, record: tuple[str, str], **details: Any) -> None:
+    """The request's audit entry, written with its answer (starter/api/idempotency.py)."""
     entry = AuditRecord(
         actor=principal.subject,
         action=action,
@@ -67,7 +69,7 @@ async def _audit(request: Request, principal: Principal, action: str, record: tu
         outcome=str(details.pop("outcome", "")) or None,
         details={"via": principal.via, **details},
     )
-    await asyncio.to_thread(_store(request).audit.append, entry)
+    audit_with_answer(request, entry)
 
 
 def _view(principal: Principal, view: ops.RunView, status: int = 200) -> JSONResponse:
@@ -88,7 +90,7 @@ async def _start_and_settle(request: Request, temporal: Any, handle: Any, wait: 
     settings = _settings(request)
     if wait:
         return await ops.wait_until_settled(temporal, settings, handle.id, SETTLE_SECONDS)
-    return ops.started_view(settings, handle.id)
+    return ops.started_view(settings, handle.id, handle.result_run_id)
 
 
 WaitQuery = Annotated[bool, Query(description="answer once the run completed or waits for someone else (at most 10 s)")]
@@ -120,8 +122,8 @@ async def onboard_supplier(
         except ops.ConflictingSubmission as conflict:
             raise _conflict(conflict) from None
         view = await _start_and_settle(request, temporal, handle, wait)
-        await _audit(request, principal, "supplier.onboarding_requested", ("supplier", body.source.id),
-                     workflow_id=handle.id, outcome=view.outcome or view.stage)  # fmt: skip
+        _audit(request, principal, "supplier.onboarding_requested", ("supplier", body.source.id),
+               workflow_id=handle.id, outcome=view.outcome or view.stage)  # fmt: skip
         return _view(principal, view, 202)
 
     return await idempotent(request, principal, run)
@@ -141,9 +143,9 @@ async def submit_purchase_order(
         except ops.ConflictingSubmission as conflict:
             raise _conflict(conflict) from None
         view = await _start_and_settle(request, temporal, handle, wait)
-        await _audit(request, principal, "purchase_order.submitted", ("purchase_order", body.po_number),
-                     workflow_id=handle.id, supplier_id=body.supplier_id, total=str(body.total),
-                     outcome=view.outcome or view.stage)  # fmt: skip
+        _audit(request, principal, "purchase_order.submitted", ("purchase_order", body.po_number),
+               workflow_id=handle.id, supplier_id=body.supplier_id, total=str(body.total),
+               outcome=view.outcome or view.stage)  # fmt: skip
         return _view(principal, view, 202)
 
     return await idempotent(request, principal, run)
@@ -170,8 +172,8 @@ async def receive_goods(
         await access.check_may_change_po(temporal, principal, workflow_id, access.RECEIVERS)
         receipt = ReceiptRequest(**body.model_dump(), received_by=principal.subject)
         status = await _refusable(ops.record_receipt(temporal, po_number, receipt))
-        await _audit(request, principal, "purchase_order.received", ("purchase_order", po_number),
-                     line=body.line, quantity=str(body.quantity), uom=body.uom)  # fmt: skip
+        _audit(request, principal, "purchase_order.received", ("purchase_order", po_number),
+               line=body.line, quantity=str(body.quantity), uom=body.uom)  # fmt: skip
         return JSONResponse(status.model_dump(mode="json"))
 
     return await idempotent(request, principal, run)
@@ -190,8 +192,8 @@ async def cancel_purchase_order(
         cancel = CancelRequest(reason=body.reason, requested_by=principal.subject)
         await _refusable(ops.cancel_purchase_order(temporal, po_number, cancel))
         view = await _describe(request, temporal, workflow_id)
-        await _audit(request, principal, "purchase_order.cancel_requested", ("purchase_order", po_number),
-                     reason=body.reason, outcome=view.outcome)  # fmt: skip
+        _audit(request, principal, "purchase_order.cancel_requested", ("purchase_order", po_number),
+               reason=body.reason, outcome=view.outcome)  # fmt: skip
         return _view(principal, view)
 
     return await idempotent(request, principal, run)
@@ -209,9 +211,9 @@ async def submit_invoice(
         except ops.ConflictingSubmission as conflict:
             raise _conflict(conflict) from None
         view = await _start_and_settle(request, temporal, handle, wait)
-        await _audit(request, principal, "invoice.submitted", ("invoice", handle.id),
-                     po_number=body.po_number, amount=str(body.computed_total),
-                     outcome=view.outcome or view.stage)  # fmt: skip
+        _audit(request, principal, "invoice.submitted", ("invoice", handle.id),
+               po_number=body.po_number, amount=str(body.computed_total),
+               outcome=view.outcome or view.stage)  # fmt: skip
         return _view(principal, view, 202)
 
     return await idempotent(request, principal, run)
@@ -260,9 +262,9 @@ async def decide_task(
         decision = body.model_copy(update={"resolved_by": principal.subject})
         await _refusable(ops.resolve_exception(temporal, task_id, decision))
         view = await ops.wait_until_settled(temporal, _settings(request), task_id, SETTLE_SECONDS)
-        await _audit(request, principal, f"{task.kind.value}.decided", (task.kind.value, task_id),
-                     decision=body.action.value, reason=body.reason, team=task.team,
-                     outcome=view.outcome or view.stage)  # fmt: skip
+        _audit(request, principal, f"{task.kind.value}.decided", (task.kind.value, task_id),
+               decision=body.action.value, reason=body.reason, team=task.team,
+               outcome=view.outcome or view.stage)  # fmt: skip
         return _view(principal, view)
 
     return await idempotent(request, principal, run)

@@ -16,20 +16,29 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
+from domain.compliance import ReviewTaskStatus
 from domain.decisions import DecisionKind, ExceptionResolution, OpenException, manager_team
 from domain.invoice_models import InvoiceStatus
+from domain.master_data.sync import ConflictStatus
 from domain.onboarding import OnboardingStatus
 from domain.po_models import CancelRequest, PoResult, PoStatus, ReceiptRequest
 from domain.purchasing import PoAcknowledgement, Receipt, purchase_order_workflow_id
 from starter.operations.processes import deciding_workflow
-from starter.operations.runs import QUERY_TIMEOUT, DecisionRefused, UnknownRun, failure_message
+from starter.operations.runs import (
+    QUERY_TIMEOUT,
+    DecisionRefused,
+    UnknownRun,
+    ended_run_message,
+    failure_message,
+)
 from workflows import search_attributes as sa
 from workflows.purchase_order import PurchaseOrderWorkflow
 
 A = TypeVar("A", bound=BaseModel)
 E = TypeVar("E", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel)
-Decided = OnboardingStatus | PoStatus | InvoiceStatus  # what a deciding workflow's status query and Update answer
+# what a deciding workflow's status query and Update answer
+Decided = OnboardingStatus | PoStatus | InvoiceStatus | ConflictStatus | ReviewTaskStatus
 
 
 class _Deciding(Protocol):
@@ -45,16 +54,20 @@ UPDATE_WAIT_SECONDS = 12.0
 
 
 @asynccontextmanager
-async def _refusals(workflow_id: str) -> AsyncIterator[None]:
-    """An Update its validator refused -> `DecisionRefused`; no such running run -> `UnknownRun`."""
+async def _refusals(client: Client, workflow_id: str) -> AsyncIterator[None]:
+    """An Update its validator refused, or sent to a run that has ended ("... is completed
+    (outcome closed)") -> `DecisionRefused`; no such run -> `UnknownRun`."""
     try:
         yield
     except WorkflowUpdateFailedError as error:
         raise DecisionRefused(failure_message(error)) from error
     except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            raise UnknownRun(f"no running workflow with id {workflow_id!r}") from error
-        raise
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        ended = await ended_run_message(client, workflow_id)
+        if ended is not None:
+            raise DecisionRefused(f"{ended}: it takes no more requests") from error
+        raise UnknownRun(f"no workflow with id {workflow_id!r}") from error
 
 
 def _purchase_order(client: Client, po_number: str) -> WorkflowHandle[PurchaseOrderWorkflow, PoResult]:
@@ -88,7 +101,7 @@ async def _execute_update(
     breaks a running workflow) types the method as returning its coroutine; the SDK returns the
     awaited value, whose type this restores."""
     bound = UPDATE_WAIT_SECONDS if wait_seconds is None else wait_seconds
-    async with _refusals(workflow_id):
+    async with _refusals(client, workflow_id):
         call = client.get_workflow_handle(workflow_id).execute_update(update, arg)
         try:
             answer = await asyncio.wait_for(call, bound)

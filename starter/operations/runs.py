@@ -13,9 +13,8 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureEr
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.onboarding import OnboardingStage
-from domain.purchasing import purchase_order_workflow_id
 from runtime.settings import Settings
-from starter.operations.processes import workflow_for
+from starter.operations.processes import run_id_candidates, workflow_for
 from workflows import search_attributes as sa
 
 M = TypeVar("M", bound=BaseModel)
@@ -86,10 +85,11 @@ class RunView(BaseModel):
         return self
 
 
-def started_view(settings: Settings, workflow_id: str) -> RunView:
-    """What a caller that does not wait learns of a run it just started (or joined)."""
+def started_view(settings: Settings, workflow_id: str, run_id: str | None = None) -> RunView:
+    """What a caller that does not wait learns of a run it just started (`run_id`: its link opens
+    that run) or joined."""
     return RunView(
-        workflow_id=workflow_id, status="running", stage="received", ui_url=settings.workflow_url(workflow_id)
+        workflow_id=workflow_id, status="running", stage="received", ui_url=settings.workflow_url(workflow_id, run_id)
     )
 
 
@@ -107,7 +107,7 @@ async def describe_run(client: Client, settings: Settings, workflow_id: str) -> 
         status=(description.status or WorkflowExecutionStatus.RUNNING).name.lower(),
         stage=description.typed_search_attributes.get(sa.STAGE),
         outcome=description.typed_search_attributes.get(sa.OUTCOME),
-        ui_url=settings.workflow_url(workflow_id),
+        ui_url=settings.workflow_url(workflow_id, description.run_id),
     )
     view._team = description.typed_search_attributes.get(sa.TEAM)
     view._supplier = description.typed_search_attributes.get(sa.SUPPLIER)
@@ -178,20 +178,45 @@ async def settle(client: Client, settings: Settings, workflow_id: str, *, wait: 
         return await describe_run(client, settings, workflow_id)
     view = await wait_until_settled(client, settings, workflow_id, timeout)
     if view.status == "running" and view.stage not in SETTLED_STAGES:
-        view.error = f"still {view.stage} after {timeout:.0f}s"
+        at = f"at stage {view.stage}" if view.stage else "before its first stage (is a worker running?)"
+        view.error = f"still running {at} after {timeout:.0f} s (it carries on: look again later)"
     return view
 
 
-async def find_run_id(client: Client, ref: str) -> str:
-    """A workflow id, or a PO number (`PO-2026-000451` -> `purchase-order-PO-2026-000451`)."""
-    for candidate in (ref, purchase_order_workflow_id(ref)):
+async def resolve_run_id(client: Client, ref: str) -> str:
+    """The workflow id of the run `ref` names: a workflow id, a PO number (`PO-2026-000451`), an
+    invoice key (`SUP-0002-NSS-889121`, or `SUP-0002/NSS-889121`) or a vendor id (`VM-200421`);
+    `UnknownRun` when no run has any of the ids it may mean."""
+    candidates = run_id_candidates(ref)
+    for candidate in candidates:
         try:
             await client.get_workflow_handle(candidate).describe()
             return candidate
         except RPCError as error:
             if error.status != RPCStatusCode.NOT_FOUND:
                 raise
-    return ref
+    if len(candidates) == 1:
+        raise UnknownRun(f"no workflow with id {candidates[0]!r}")
+    raise UnknownRun(
+        f"no run named {ref!r}: it is not the workflow id, PO number, invoice key (<supplier>-<invoice number>) "
+        "or vendor id of any run"
+    )
+
+
+async def ended_run_message(client: Client, workflow_id: str) -> str | None:
+    """ "<workflow id> is completed (outcome X)" (or failed, terminated, ...) for a run that exists
+    and has ended; None when there is no such run or it still runs."""
+    try:
+        description = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    if description.status in (None, WorkflowExecutionStatus.RUNNING):
+        return None
+    outcome = description.typed_search_attributes.get(sa.OUTCOME)
+    status = description.status.name.lower().replace("_", " ")
+    return f"{workflow_id} is {status}" + (f" (outcome {outcome})" if outcome else "")
 
 
 _GENERIC = {"Workflow execution failed", "Activity task failed", "Workflow update failed"}

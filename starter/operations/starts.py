@@ -127,7 +127,8 @@ async def start_purchase_order(
     except WorkflowAlreadyStartedError:
         view = await describe_run(client, settings, workflow_id)
         if view.status != "running":
-            raise AlreadyProcessed(f"PO {po.po_number} was already processed (outcome {view.outcome})", view) from None
+            ended = f"outcome {view.outcome}" if view.outcome else view.status
+            raise AlreadyProcessed(f"PO {po.po_number} was already processed ({ended})", view) from None
     await _refuse_another_document(client, workflow_id, PurchaseOrderInput, lambda run: run.po, po)
     return client.get_workflow_handle_for(PurchaseOrderWorkflow.run, workflow_id)
 

@@ -28,7 +28,16 @@ def test_health_needs_no_token_and_names_the_systems(sandbox: RunningSandbox) ->
 
     assert body == {
         "status": "ok",
-        "systems": ["erp", "vendor-management", "contracts", "screening", "inventory", "vendor-channel", "ap"],
+        "systems": [
+            "erp",
+            "vendor-management",
+            "contracts",
+            "screening",
+            "inventory",
+            "vendor-channel",
+            "ap",
+            "analytics",
+        ],
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from adapters.http import SystemClient
 from adapters.screening_http import HttpScreening
 from domain.exclusions import find_exclusion_matches
@@ -59,3 +61,37 @@ async def test_an_unknown_tin_type_matching_an_ein_is_code_7(screening_client: S
     body = {"tin": "364412098", "tin_type": "unknown", "name": "Lakeshore Medical Products"}
 
     assert (await screening_client.request("POST", "/tin-match", json=body))["code"] == 7
+
+
+NEWER_LEIE = (
+    "LASTNAME,FIRSTNAME,MIDNAME,BUSNAME,GENERAL,SPECIALTY,UPIN,NPI,DOB,ADDRESS,CITY,STATE,ZIP,EXCLTYPE,EXCLDATE,"
+    "REINDATE,WAIVERDATE,WVRSTATE\n"
+    ",,,NORTHGATE SURGICAL SUPPLY LLC,OTHER BUSINESS,WHOLESALER,,0000000000,,1 MAIN ST,DAYTON,OH,45402,1128b7,"
+    "20261101,00000000,00000000,\n"
+    ",,,,OTHER BUSINESS,WHOLESALER,,0000000000,,2 MAIN ST,DAYTON,OH,45402,1128b7,20261101,00000000,00000000,\n"
+    "HARTWELL,DENNIS,R,,IND- LIC HC SERV PRO,PHARMACIST,,1093817562,19680422,22 ELM ST,AKRON,OH,44308,1128a4,"
+    "20200601,00000000,00000000,\n"
+)
+
+
+async def test_a_newer_leie_file_replaces_the_list_and_names_each_refused_row(
+    screening: HttpScreening, sandbox: RunningSandbox
+) -> None:
+    response = httpx.put(f"{sandbox.url}/screening/exclusions", content=NEWER_LEIE.encode(),
+                         headers={**sandbox.headers, "Content-Type": "text/csv"}, timeout=10)  # fmt: skip
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "loaded": 2,
+        "refused": [{"line": 3, "reason": "Value error, busname or lastname is required"}],
+    }
+    records = await screening.list_exclusions()
+    assert [r.display_name for r in records] == ["NORTHGATE SURGICAL SUPPLY LLC", "DENNIS HARTWELL"]
+
+
+async def test_a_file_without_the_leie_columns_is_refused_naming_them(sandbox: RunningSandbox) -> None:
+    response = httpx.put(f"{sandbox.url}/screening/exclusions", content=b"NAME,NPI\nACME,1\n",
+                         headers={**sandbox.headers, "Content-Type": "text/csv"}, timeout=10)  # fmt: skip
+
+    assert response.status_code == 400
+    assert "LEIE columns missing: lastname, firstname" in response.json()["detail"]

@@ -48,7 +48,7 @@ class FakeTemporal:
         if self.down:
             raise self.down
         self.started.append(id)
-        return SimpleNamespace(id=id)
+        return SimpleNamespace(id=id, result_run_id=f"{id}-run")
 
     def get_workflow_handle(self, workflow_id: str) -> Any:
         async def execute_update(update: Any, arg: Any) -> Any:

@@ -53,7 +53,7 @@ class ChaosStack:
             "SUPPLYBRIDGE_TEMPORAL_UI_PORT": str(s.temporal_ui_port),
         }
 
-    async def spawn(self, name: str, *args: str, ready: str = '"status": "ready"') -> None:
+    async def spawn(self, name: str, *args: str, ready: str = '"ready": true') -> None:
         """Start `supplybridge <args> --json`; return once it printed its ready line."""
         log = self.state / f"{name}-{self.worker_starts if name == 'worker' else 0}.log"
         with log.open("wb") as out:

@@ -3,6 +3,7 @@ the CLI with --json as a user would."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -54,7 +56,14 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    state = tmp_path_factory.mktemp("state")
+    with running_stack(tmp_path_factory.mktemp("state")) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def running_stack(state: Path, cwd: Path | None = None) -> Iterator[Stack]:
+    """`supplybridge up --json` on free ports with its state in `state`, run from `cwd` (where it
+    records itself in .supplybridge/stack.json); stopped with Ctrl-C (SIGINT) at the end."""
     ports = {name: free_port() for name in ("temporal", "ui", "sandbox", "api")}
     process = subprocess.Popen(
         [
@@ -76,11 +85,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        cwd=cwd,
     )
     try:
         assert process.stdout is not None
         ready = json.loads(process.stdout.readline() or "{}")  # blocks until the ready line
-        assert ready.get("status") == "ready", process.stderr.read() if process.poll() is not None else ready
+        assert ready.get("ready") is True, process.stderr.read() if process.poll() is not None else ready
         yield Stack(
             f"127.0.0.1:{ports['temporal']}",
             ports["ui"],

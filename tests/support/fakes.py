@@ -228,12 +228,26 @@ class FakeContracts(ContractsPort):
 class FakeVendorManagement(VendorManagementPort):
     links: dict[str, str] = field(default_factory=dict)
     registrations: dict[str, VendorRegistration] = field(default_factory=dict)
+    status_changes: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     async def find_registration(self, erp_supplier_id: str) -> VendorRegistration | None:
         return self.registrations.get(erp_supplier_id)
 
     async def link_erp_supplier(self, vendor_id: str, erp_supplier_id: str) -> None:
         self.links[vendor_id] = erp_supplier_id
+
+    async def list_registrations(self, status: str | None = None) -> AsyncIterator[VendorRegistration]:
+        for registration in list(self.registrations.values()):
+            if status is None or registration.status == status:
+                yield registration
+
+    async def change_status(self, vendor_id: str, status: str, reason: str, idempotency_key: str) -> None:
+        if idempotency_key in self.status_changes:
+            return
+        self.status_changes[idempotency_key] = (vendor_id, status, reason)
+        for key, registration in self.registrations.items():
+            if registration.vendor_id == vendor_id:
+                self.registrations[key] = registration.model_copy(update={"status": status})
 
 
 @dataclass

@@ -15,11 +15,13 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain.master_data.policy import MasterSystem, default_policy
 from runtime.binaries import test_server_path
 from runtime.namespace import ensure_search_attributes
 from runtime.settings import Settings
 from runtime.temporal_client import data_converter
 from tests.support.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
+from tests.support.master_data_fakes import FakeMasterSystem, FakeSyncRecords, master_systems
 from tests.support.procurement_fakes import FakeAp, FakeInventory, FakeProcurementErp, FakeVendorChannel
 from worker import WORKFLOWS, activity_functions, build_activities, workflow_runner
 from workflows.search_attributes import REGISTRATION
@@ -36,6 +38,8 @@ class Systems:
     inventory: FakeInventory = field(default_factory=FakeInventory)
     vendor_channel: FakeVendorChannel = field(default_factory=FakeVendorChannel)
     ap: FakeAp = field(default_factory=FakeAp)
+    master_data: dict[MasterSystem, FakeMasterSystem] = field(default_factory=master_systems)
+    syncs: FakeSyncRecords = field(default_factory=FakeSyncRecords)
 
     def activities(self) -> list[object]:
         return build_activities(
@@ -48,6 +52,9 @@ class Systems:
             vendor_channel=self.vendor_channel,
             accounts_payable=self.ap,
             store=self.store,
+            master_data=list(self.master_data.values()),
+            syncs=self.syncs,
+            policy=default_policy(),
         )
 
 

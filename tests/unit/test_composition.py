@@ -10,14 +10,16 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from domain.master_data.policy import default_policy
 from runtime.settings import Settings
 from tests.support.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
+from tests.support.master_data_fakes import FakeSyncRecords, master_systems
 from tests.support.procurement_fakes import FakeAp, FakeInventory, FakeProcurementErp, FakeVendorChannel
 from worker import activity_functions, activity_objects, build_activities
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_SOURCES = sorted((ROOT / "workflows").rglob("*.py"))
-PROCESS_MODULES = ("onboarding", "purchase_order", "invoice", "status_sync")
+PROCESS_MODULES = ("onboarding", "purchase_order", "invoice", "status_sync", "master_data_sync", "master_data_conflict")
 # Loading any of these would put network or database code into the workflow sandbox's imports.
 IO_MODULES = ("httpx", "sqlalchemy", "store", "adapters.http")
 
@@ -28,6 +30,7 @@ def test_activity_and_workflow_modules_load_no_io_code() -> None:
         "activities.procurement",
         "activities.status_sync",
         "activities.events",
+        "activities.master_data",
         *(f"workflows.{name}" for name in PROCESS_MODULES),
     ]
     script = (
@@ -53,6 +56,9 @@ def fake_activities() -> list[object]:
         vendor_channel=FakeVendorChannel(),
         accounts_payable=FakeAp(),
         store=FakeStore(),
+        master_data=list(master_systems().values()),
+        syncs=FakeSyncRecords(),
+        policy=default_policy(),
     )
 
 

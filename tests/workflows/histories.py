@@ -159,6 +159,9 @@ SCENARIOS: dict[str, Scenario] = {
     "po-pricing-approved-then-no-acknowledgement": po_pricing_then_no_ack,
     "invoice-over-receipt-short-paid": invoice_short_pay,
     "invoice-clean-approved": invoice_clean,
+    # recorded after a run that ends clears its Team and Decision (the `clear-team-at-end` patch)
+    "onboarding-duplicate-approved-team-cleared": duplicate_escalated_then_approved,
+    "po-no-acknowledgement-team-cleared": po_pricing_then_no_ack,
 }
 
 

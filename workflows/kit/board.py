@@ -5,6 +5,11 @@ One meaning of team everywhere: the team a person must act in for the run to mov
 nobody owns the next step (the attribute is unset). `set_stage(stage)` keeps the current team,
 `set_stage(stage, team=None)` clears it. Each call is one search-attribute upsert, so a workflow's
 command sequence (and the replay of its recorded histories) follows its calls exactly.
+
+A run that ends (`finish` with its outcome, or `fail`) is nobody's work: its Team and Decision
+attributes are unset, its Stage and Outcome stay, so a team's queue (`SupplyBridgeTeam = ...`)
+never lists a closed run. `board.team` keeps who handled it last, for the result. Runs recorded
+before the `clear-team-at-end` patch end as they did.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from enum import StrEnum
 from typing import Final, Generic, TypeVar
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 
 from workflows import search_attributes as sa
 
@@ -25,6 +31,7 @@ class _Keep:
 
 
 KEEP: Final = _Keep()
+CLEAR_TEAM_AT_END: Final = "clear-team-at-end"
 
 
 class Board(Generic[StageT]):
@@ -50,8 +57,27 @@ class Board(Generic[StageT]):
         self.set_stage(self.stage)
 
     def finish(self, completed: StageT, outcome: StrEnum, *, team: str | _Keep | None = KEEP) -> None:
-        self.set_stage(completed, team=team)
-        workflow.upsert_search_attributes([sa.OUTCOME.value_set(outcome.value)])
+        """The run ends with `outcome`; `team` (who handled it) stays in `board.team` only."""
+        if not workflow.patched(CLEAR_TEAM_AT_END):
+            self.set_stage(completed, team=team)
+            workflow.upsert_search_attributes([sa.OUTCOME.value_set(outcome.value)])
+            return
+        self._end(completed, team, sa.OUTCOME.value_set(outcome.value))
+
+    def fail(self, failed: StageT) -> None:
+        """The run ends failed (it raises next): shown at `failed`, no team's work any more."""
+        if not workflow.patched(CLEAR_TEAM_AT_END):
+            self.set_stage(failed)
+            return
+        self._end(failed, KEEP)
+
+    def _end(self, stage: StageT, team: str | _Keep | None, *more: SearchAttributeUpdate[str]) -> None:
+        self.stage = stage
+        if not isinstance(team, _Keep):
+            self.team = team
+        workflow.upsert_search_attributes(
+            [sa.STAGE.value_set(self._shown(stage).value), sa.TEAM.value_unset(), sa.DECISION.value_unset(), *more]
+        )
 
 
 def show_supplier(supplier_id: str) -> None:

@@ -43,8 +43,11 @@ async def call(
     retry: RetryPolicy = EXTERNAL_CALL_RETRY,
     summary: str | None = None,
     local: bool = False,
+    heartbeat: timedelta | None = None,
 ) -> ResultT:
-    """Run the activity method `activity` with `arg`; as a local activity when `local`."""
+    """Run the activity method `activity` with `arg`; as a local activity when `local`. A long
+    activity that heartbeats (paged reads, batches) passes `heartbeat`: a worker that died is
+    noticed after that long, not after `start_to_close`."""
     if local:
         return await workflow.execute_local_activity_method(
             activity,
@@ -62,6 +65,7 @@ async def call(
         schedule_to_close_timeout=schedule_to_close,
         retry_policy=retry,
         summary=summary,
+        heartbeat_timeout=heartbeat,
     )
 
 

@@ -1,0 +1,214 @@
+"""Master-data sync activities: plan (read every system page by page, match, reconcile, store the
+drift rows in batches), apply one batch of corrections, and finish (the summary from what the
+batches did). The records never pass through the workflow: the plan lives in the store.
+
+Each write carries an idempotency key made of the sync id, the system and the record, so a
+retried batch writes nothing twice. A system that refuses one record's change (a business error)
+marks that row `failed: <reason>` and the batch goes on: one bad record never stops the others.
+A system that is down (a transient error) fails the activity, which Temporal retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+from temporalio import activity
+
+from activities.errors import translate_adapter_errors
+from adapters.errors import BusinessRuleError
+from adapters.master_data import MasterDataPort
+from adapters.store import StorePort, SyncRecordsPort
+from domain.events import CrossReference
+from domain.master_data.matching import SystemRecord, match_records
+from domain.master_data.policy import Entity, EntityPolicy, MasterSystem, SurvivorshipPolicy
+from domain.master_data.summary import WHOLE_RECORD, DriftRow, SyncSummary, drift_rows, summarise
+from domain.master_data.survivorship import Action, Reconciliation, reconcile
+from domain.master_data.sync import (
+    ApplyBatchInput,
+    ApplyConflictInput,
+    BatchOutcome,
+    ConflictFound,
+    FinishSyncInput,
+    PlanSyncInput,
+    SyncPlan,
+)
+
+MATCH_KEYS: dict[Entity, tuple[str, ...]] = {Entity.SUPPLIERS: ("tax_id",), Entity.ITEMS: ("item_id", "gtin"),
+                                              Entity.CONTRACTS: ("contract_id",)}  # fmt: skip
+HEARTBEAT_EVERY = 500
+REPLACED_WHOLE = (MasterSystem.ANALYTICS,)  # systems that take the golden record as a whole row
+
+
+class MasterDataActivities:
+    def __init__(
+        self, *, systems: list[MasterDataPort], policy: SurvivorshipPolicy, syncs: SyncRecordsPort, store: StorePort
+    ) -> None:
+        self._systems = {port.system: port for port in systems}
+        self._policy = policy
+        self._syncs = syncs
+        self._store = store
+
+    @activity.defn(name="plan_master_data_sync")
+    @translate_adapter_errors
+    async def plan_sync(self, params: PlanSyncInput) -> SyncPlan:
+        policy = self._policy.entities[params.entity]
+        read: dict[str, int] = {}
+        records: list[SystemRecord] = []
+        for system, port in self._systems.items():
+            if not port.holds(params.entity):
+                continue
+            read[system.value] = 0
+            async for record in port.read(params.entity):
+                records.append(record)
+                read[system.value] += 1
+                if len(records) % HEARTBEAT_EVERY == 0:
+                    activity.heartbeat(f"read {len(records)} records")
+        matches = match_records(records, [], MATCH_KEYS[params.entity])
+        rows: list[DriftRow] = []
+        results: list[Reconciliation] = []
+        with_changes = 0
+        for group in matches.groups:
+            result = reconcile(policy, {system: record.fields for system, record in group.items()})
+            results.append(result)
+            key = _record_key(group, policy)
+            local_ids = {system: record.local_id for system, record in group.items()}
+            batch = with_changes // params.batch_size
+            found = self._writable_only(params.entity, drift_rows(key, result, local_ids, dry_run=params.dry_run,
+                                                                  batch=batch))  # fmt: skip
+            record_rows = _with_golden_rows(found, result, policy)
+            if result.record_conflict is not None:
+                record_rows.append(_orphan_row(key, group, result, batch))
+            with_changes += any(row.applies for row in record_rows)
+            rows += record_rows
+        await asyncio.to_thread(self._syncs.save_plan, params.sync_id, params.entity.value, params.dry_run, rows)
+        if not params.dry_run:
+            for link in matches.new_links:
+                await asyncio.to_thread(self._store.record_cross_reference, _cross_reference(params, link.a, link.b))
+        summary = summarise(params.entity.value, read, matches, results, dry_run=params.dry_run)
+        batches = -(-with_changes // params.batch_size) if not params.dry_run else 0
+        conflicts = [_conflict(row) for row in rows if row.action == Action.CONFLICT.value]
+        return SyncPlan(summary=summary, batches=batches, conflicts=conflicts)
+
+    def _writable_only(self, entity: Entity, rows: list[DriftRow]) -> list[DriftRow]:
+        """A correction the system cannot take (vendor management's status, say) is kept and
+        reported, not attempted: its rule says why."""
+        for row in rows:
+            planned = row.applies or row.action.startswith("would ")
+            if planned and not self._systems[MasterSystem(row.system)].can_write(entity, row.field):
+                row.action, row.rule = Action.KEEP.value, f"{row.rule}; not writable in {row.system}"
+        return rows
+
+    @activity.defn(name="apply_master_data_batch")
+    @translate_adapter_errors
+    async def apply_batch(self, params: ApplyBatchInput) -> BatchOutcome:
+        planned = await asyncio.to_thread(self._syncs.batch, params.sync_id, params.batch)
+        writes: dict[tuple[str, str, str | None], list[tuple[int, DriftRow]]] = defaultdict(list)
+        for seq, row in planned:
+            if row.applies and not (row.outcome or "").startswith(("corrected", "created")):
+                writes[(row.record, row.system, row.local_id)].append((seq, row))
+        outcome, outcomes = BatchOutcome(), dict[int, str]()
+        for (record, system, local_id), changes in writes.items():
+            activity.heartbeat(f"{record} in {system}")
+            values = _changes(changes)
+            key = f"{params.sync_id}:{system}:{local_id or record}"
+            try:
+                await self._systems[MasterSystem(system)].write(params.entity, record, local_id, values, key)
+            except BusinessRuleError as refused:
+                outcome.failed.append(f"{record} in {system}: {refused.message}")
+                outcomes |= {seq: f"failed: {refused.message}" for seq, _ in changes}
+                continue
+            created = any(row.action == Action.CREATE.value for _, row in changes)
+            outcome.created += created
+            outcome.corrected += not created
+            outcomes |= {seq: "created" if created else "corrected" for seq, _ in changes}
+        await asyncio.to_thread(self._syncs.record_outcomes, params.sync_id, outcomes)
+        return outcome
+
+    @activity.defn(name="apply_master_data_decision")
+    @translate_adapter_errors
+    async def apply_decision(self, params: ApplyConflictInput) -> str | None:
+        """Write a steward's approved surviving value; the system's refusal reason, or None."""
+        conflict = params.conflict
+        values = dict(conflict.surviving) if conflict.field == WHOLE_RECORD and isinstance(conflict.surviving, dict) \
+            else {conflict.field: conflict.surviving}  # fmt: skip
+        port = self._systems[MasterSystem(conflict.system)]
+        try:
+            await port.write(params.entity, conflict.record, conflict.local_id, values, params.idempotency_key)
+        except BusinessRuleError as refused:
+            return refused.message
+        return None
+
+    @activity.defn(name="finish_master_data_sync")
+    async def finish_sync(self, params: FinishSyncInput) -> SyncSummary:
+        """The summary from what was done: a record with a failed write is not in sync."""
+        rows = await asyncio.to_thread(self._syncs.drift_rows, params.sync_id)
+        outcomes = [row.outcome or "" for row in rows if row.rule != "golden_record"]
+        failed_records = {row.record for row in rows if (row.outcome or "").startswith("failed")}
+        summary = params.planned.model_copy(
+            update={
+                "corrected": sum(o == "corrected" for o in outcomes),
+                "created": sum(o == "created" for o in outcomes),
+                "in_sync": params.planned.in_sync - (0 if params.planned.dry_run else len(failed_records)),
+                "failed": sorted(failed_records),
+                "duration_seconds": params.duration_seconds,
+            }
+        )
+        await asyncio.to_thread(self._syncs.finish, params.sync_id, summary)
+        return summary
+
+
+def _record_key(group: dict[MasterSystem, SystemRecord], policy: EntityPolicy) -> str:
+    record = group.get(policy.system_of_record) or next(iter(group.values()))
+    return record.local_id if record.system is policy.system_of_record else f"{record.system.value}:{record.local_id}"
+
+
+def _with_golden_rows(rows: list[DriftRow], result: Reconciliation, policy: EntityPolicy) -> list[DriftRow]:
+    """A system that takes whole rows (analytics) is written the golden record as a whole: its
+    create row carries it, or one more row (field `*`, rule `golden_record`) does beside the
+    per-field rows that the report lists."""
+    for system in REPLACED_WHOLE:
+        mine = [r for r in rows if r.system == system.value and (r.applies or r.action.startswith("would "))]
+        if not mine:
+            continue
+        golden = {name: value for name, value in result.golden_values(policy.fields).items()
+                  if system in policy.fields[name].systems}  # fmt: skip
+        creating = [r for r in mine if r.field == WHOLE_RECORD]
+        if creating:
+            creating[0].surviving = golden
+        else:
+            whole = {"field": WHOLE_RECORD, "before": None, "surviving": golden, "rule": "golden_record"}
+            rows.append(mine[0].model_copy(update=whole))
+    return rows
+
+
+def _changes(rows: list[tuple[int, DriftRow]]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for _, row in rows:
+        if row.field == WHOLE_RECORD:
+            values |= dict(row.surviving or {})
+        else:
+            values[row.field] = row.surviving
+    return values
+
+
+def _orphan_row(key: str, group: dict[MasterSystem, SystemRecord], result: Reconciliation, batch: int) -> DriftRow:
+    record = next(iter(group.values()))
+    return DriftRow(record=key, system=record.system.value, local_id=record.local_id, field=WHOLE_RECORD,
+                    rule="system_of_record", action=Action.CONFLICT.value, batch=batch,
+                    conflict=str(result.record_conflict))  # fmt: skip
+
+
+def _conflict(row: DriftRow) -> ConflictFound:
+    fields = row.model_dump(
+        include={"record", "system", "local_id", "field", "before", "surviving", "rule", "sensitive"}
+    )
+    return ConflictFound(kind=row.conflict or "", **fields)
+
+
+def _cross_reference(params: PlanSyncInput, a: tuple[MasterSystem, str], b: tuple[MasterSystem, str]) -> CrossReference:
+    return CrossReference(
+        entity=params.entity.value.rstrip("s"), source_system=a[0].value, source_id=a[1],
+        target_system=b[0].value, target_id=b[1], workflow_id=activity.info().workflow_id,
+    )  # fmt: skip
