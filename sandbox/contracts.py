@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from domain.reference import Contract
 from sandbox.db import DbSession, Documents, utc_now
+from sandbox.erp_items import ItemMasterEdit
 from sandbox.errors import SandboxError
 from sandbox.paging import Paging
 from sandbox.seed import load_json
@@ -39,13 +40,6 @@ class SupplierReferenceEdit(BaseModel):
     legal_name: str | None = Field(default=None, min_length=1, max_length=240)
     erp_supplier_id: str | None = Field(default=None, min_length=1, max_length=64)
     contract_ids: list[str] | None = None
-
-
-class ItemEdit(BaseModel):
-    description: str | None = Field(default=None, min_length=1, max_length=240)
-    gtin: str | None = Field(default=None, pattern=r"^\d{8,14}$")
-    base_uom: str | None = Field(default=None, min_length=1, max_length=10)
-    unspsc: str | None = Field(default=None, pattern=r"^\d{8}$")
 
 
 def _documents(session: Session) -> Documents:
@@ -116,7 +110,7 @@ def list_items(session: DbSession, paging: Paging) -> dict[str, Any]:
 
 
 @router.patch("/items/{item_id}")
-def edit_item(session: DbSession, item_id: str, changes: ItemEdit) -> dict[str, Any]:
+def edit_item(session: DbSession, item_id: str, changes: ItemMasterEdit) -> dict[str, Any]:
     docs = _documents(session)
     item = docs.require(ITEM, item_id, label="item")
     return docs.put(ITEM, item_id, {**item, **changes.model_dump(exclude_none=True), "updated_at": utc_now()})

@@ -23,6 +23,8 @@ router = APIRouter()
 
 
 class ItemMasterEdit(BaseModel):
+    """A steward's edit of an item (the ERP item master, and the contract system's item list)."""
+
     description: str | None = Field(default=None, min_length=1, max_length=240)
     gtin: str | None = Field(default=None, pattern=r"^\d{8,14}$")
     base_uom: str | None = Field(default=None, min_length=1, max_length=10)
