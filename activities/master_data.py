@@ -23,7 +23,7 @@ from adapters.store import StorePort, SyncRecordsPort
 from domain.events import CrossReference
 from domain.master_data.matching import SystemRecord, match_records
 from domain.master_data.policy import Entity, EntityPolicy, MasterSystem, SurvivorshipPolicy
-from domain.master_data.summary import WHOLE_RECORD, DriftRow, SyncSummary, drift_rows, summarise
+from domain.master_data.summary import WHOLE_RECORD, DriftRow, SyncSummary, drift_counts, drift_rows, summarise
 from domain.master_data.survivorship import Action, Reconciliation, reconcile
 from domain.master_data.sync import (
     ApplyBatchInput,
@@ -33,6 +33,7 @@ from domain.master_data.sync import (
     FinishSyncInput,
     PlanSyncInput,
     SyncPlan,
+    conflict_workflow_id,
 )
 
 MATCH_KEYS: dict[Entity, tuple[str, ...]] = {Entity.SUPPLIERS: ("tax_id",), Entity.ITEMS: ("item_id", "gtin"),
@@ -82,6 +83,7 @@ class MasterDataActivities:
                 record_rows.append(_orphan_row(key, group, result, batch))
             with_changes += any(row.applies for row in record_rows)
             rows += record_rows
+        rows += [_rejected_row(rejected.records, rejected.reason) for rejected in matches.rejected]
         await asyncio.to_thread(self._syncs.save_plan, params.sync_id, params.entity.value, params.dry_run, rows)
         if not params.dry_run:
             for link in matches.new_links:
@@ -142,12 +144,26 @@ class MasterDataActivities:
 
     @activity.defn(name="finish_master_data_sync")
     async def finish_sync(self, params: FinishSyncInput) -> SyncSummary:
-        """The summary from what was done: a record with a failed write is not in sync."""
+        """The summary from what was done: a record with a failed write is not in sync; a conflict
+        whose task was already open (an earlier run handed it to a person) is awaiting a decision,
+        not drift found again."""
         rows = await asyncio.to_thread(self._syncs.drift_rows, params.sync_id)
-        outcomes = [row.outcome or "" for row in rows if row.rule != "golden_record"]
+        entity = Entity(params.planned.entity)
+        earlier, tasks = set(params.already_open), {}
+        for seq, row in enumerate(rows):
+            if row.action == Action.CONFLICT.value and not params.planned.dry_run:
+                task = conflict_workflow_id(entity, _conflict(row))
+                tasks[seq] = f"awaiting decision: task {task} (opened earlier)" if task in earlier else f"task {task}"
+        await asyncio.to_thread(self._syncs.record_outcomes, params.sync_id, tasks)
+        found = [
+            row for seq, row in enumerate(rows) if row.rule != "golden_record" and "earlier" not in tasks.get(seq, "")
+        ]
+        outcomes = [row.outcome or "" for row in found]
         failed_records = {row.record for row in rows if (row.outcome or "").startswith("failed")}
         summary = params.planned.model_copy(
             update={
+                "drifted": drift_counts(found),
+                "conflicts": sum(row.action == Action.CONFLICT.value for row in found),
                 "corrected": sum(o == "corrected" for o in outcomes),
                 "created": sum(o == "created" for o in outcomes),
                 "in_sync": params.planned.in_sync - (0 if params.planned.dry_run else len(failed_records)),
@@ -198,6 +214,13 @@ def _orphan_row(key: str, group: dict[MasterSystem, SystemRecord], result: Recon
     return DriftRow(record=key, system=record.system.value, local_id=record.local_id, field=WHOLE_RECORD,
                     rule="system_of_record", action=Action.CONFLICT.value, batch=batch,
                     conflict=str(result.record_conflict))  # fmt: skip
+
+
+def _rejected_row(records: tuple[tuple[MasterSystem, str], ...], reason: str) -> DriftRow:
+    """A group matching would not merge (two records of one system): a person decides."""
+    names = [f"{system.value}:{local_id}" for system, local_id in records]
+    return DriftRow(record=names[0], system="matching", field=WHOLE_RECORD, before=names, rule="matching",
+                    action=Action.CONFLICT.value, conflict=f"rejected: {reason}")  # fmt: skip
 
 
 def _conflict(row: DriftRow) -> ConflictFound:

@@ -246,7 +246,7 @@ def sync_run(
 
 def _print_summary(workflow_id: str, summary: SyncSummary, url: str, as_json: bool) -> None:
     if as_json:
-        data = summary.model_dump(mode="json") | {"accuracy": summary.accuracy, "compared": summary.compared}
+        data = summary.model_dump(mode="json")
         print_json({"ok": True, "workflow_id": workflow_id, "status": "completed", "summary": data, "ui_url": url})
         return
     print_line(f"{workflow_id}: {summary.entity}{' (dry run)' if summary.dry_run else ''}")

@@ -80,9 +80,9 @@ async def _scheduled_sync(stack: EmbeddedStack, http: httpx.AsyncClient) -> Row:
     analytics = (await http.get("/analytics/suppliers/VM-100006")).status_code
     ok = (name, terms, analytics) == ("Bayview Orthopedic Implants Inc", "NET60", 200)
     detail = (f"ERP name back to vendor management's, terms back to the ERP's {terms}, analytics row recreated; "
-              f"accuracy {summary.accuracy:.0%}: {summary.conflicts} conflict(s) wait for a person, "
-              f"{len(summary.rejected)} record(s) rejected ({'; '.join(summary.rejected) or 'none'}), "
-              f"{summary.kept} difference(s) kept as reported")  # fmt: skip
+              f"accuracy {summary.accuracy:.0%}; {summary.awaiting_decision} record(s) wait for a person "
+              f"({summary.conflicts} task(s): the bank difference, and SUP-0002 registered twice in vendor "
+              f"management by the existing-supplier onboarding)")  # fmt: skip
     return Row(f"{SYNC_SCHEDULE} (Schedule)", run_id, view.outcome or "completed", detail, ok, view.ui_url or "")
 
 

@@ -32,7 +32,7 @@ def _cell(value: Any) -> str:
 def report_json(sync_id: str, summary: SyncSummary | None, rows: list[DriftRow]) -> dict[str, Any]:
     return {
         "sync_id": sync_id,
-        "summary": summary.model_dump(mode="json") | {"accuracy": summary.accuracy} if summary else None,
+        "summary": summary.model_dump(mode="json") if summary else None,
         "rows": [{name: getattr(row, name) for name in COLUMNS} for row in rows if row.rule != "golden_record"],
     }
 

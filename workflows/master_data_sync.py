@@ -79,14 +79,18 @@ class MasterDataSyncWorkflow:
             start_to_close=LONG_ACTIVITY,
             heartbeat=READ_HEARTBEAT,
         )
+        already_open = []
         if not params.dry_run and plan.conflicts:
             self._stage(SyncStage.OPENING_TASKS)
             for conflict in plan.conflicts:
-                await self._open_task(sync_id, params, conflict)
-        return plan.model_copy(update={"conflicts": []})  # opened: not carried across continue-as-new
+                if not await self._open_task(sync_id, params, conflict):
+                    already_open.append(conflict_workflow_id(params.entity, conflict))
+        # opened: only which were open before is carried across continue-as-new
+        return plan.model_copy(update={"conflicts": [], "already_open": already_open})
 
-    async def _open_task(self, sync_id: str, params: MasterDataSyncInput, conflict: ConflictFound) -> None:
-        """A child run per conflict, abandoned (it outlives this run); one already open is kept."""
+    async def _open_task(self, sync_id: str, params: MasterDataSyncInput, conflict: ConflictFound) -> bool:
+        """A child run per conflict, abandoned (it outlives this run); one already open is kept
+        (False)."""
         try:
             await workflow.start_child_workflow(
                 MasterDataConflictWorkflow.run,
@@ -96,16 +100,18 @@ class MasterDataSyncWorkflow:
                 static_summary=f"{conflict.field} of {conflict.record} in {conflict.system}",
             )
         except WorkflowAlreadyStartedError:
-            workflow.logger.info("conflict %s is already open", conflict_workflow_id(params.entity, conflict))
+            return False
+        return True
 
     async def _finish(self, sync_id: str, plan: SyncPlan, elapsed: float) -> SyncSummary:
-        finish = FinishSyncInput(sync_id=sync_id, planned=plan.summary, duration_seconds=elapsed)
+        finish = FinishSyncInput(sync_id=sync_id, planned=plan.summary, duration_seconds=elapsed,
+                                 already_open=plan.already_open)  # fmt: skip
         summary = await call(MasterDataActivities.finish_sync, finish)
         assert self._progress is not None
         self._progress.summary = summary
         self._progress.stage = SyncStage.COMPLETED
         self._board.finish(SyncStage.COMPLETED, sync_outcome(summary), team=None)
-        data = summary.model_dump(mode="json") | {"accuracy": summary.accuracy, "sync_id": sync_id}
+        data = summary.model_dump(mode="json") | {"sync_id": sync_id}
         await self._events.publish(sync_id, "sync.completed", data)
         if summary.drifted:
             await self._events.publish(sync_id, "master_data.drifted", {"sync_id": sync_id, "entity": summary.entity,

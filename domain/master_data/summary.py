@@ -1,10 +1,13 @@
 """What one sync did, as numbers (`SyncSummary`) and as report rows (`DriftRow`).
 
-Sync accuracy is the share of compared records that are in sync after the run: a record in sync
-before, or whose every difference was corrected (or created where it was missing). A record with
-a difference left to a person (a conflict), one the policy keeps as it is, or one rejected by
-matching is compared but not in sync. A dry run corrects nothing, so its accuracy is that of
-the records as they are.
+Sync accuracy is the share of the records the sync is responsible for that are in sync after the
+run: a record in sync before, or whose every difference was corrected (or created where it was
+missing). A record awaiting a person's decision (a conflict: a sensitive value that differs, two
+authorities that disagree, a record its system of record does not know, a group matching rejected)
+is counted apart (`awaiting_decision`) until the person decides; a record with a difference the
+policy keeps as it is, or a correction a system refused, counts against accuracy. `drifted` lists
+the differences found in this run, not those already waiting for a person since an earlier run.
+A dry run corrects nothing, so its accuracy is that of the records as they are.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from domain.master_data.matching import Matches
 from domain.master_data.policy import MasterSystem
@@ -58,20 +61,25 @@ class SyncSummary(BaseModel):
     drifted: dict[str, dict[str, int]] = Field(default_factory=dict, description="system -> field -> records")
     corrected: int = 0
     created: int = 0
-    conflicts: int = 0
+    conflicts: int = Field(default=0, description="differences handed to a person in this run (tasks opened)")
+    awaiting_decision: int = Field(default=0, description="records with a task open for a person")
     kept: int = 0
     rejected: list[str] = Field(default_factory=list, description="each rejected record with its reason")
     failed: list[str] = Field(default_factory=list, description="records a system refused to correct")
     duration_seconds: float = 0.0
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def compared(self) -> int:
         return self.matched + len(self.rejected)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def accuracy(self) -> float:
-        """Records in sync after the run / records compared (1.0 when nothing was compared)."""
-        return self.in_sync / self.compared if self.compared else 1.0
+        """Records in sync after the run / records compared that are not awaiting a person's
+        decision (1.0 when there are none)."""
+        responsible = self.compared - self.awaiting_decision
+        return self.in_sync / responsible if responsible > 0 else 1.0
 
 
 def summarise(
@@ -84,6 +92,7 @@ def summarise(
 ) -> SyncSummary:
     summary = SyncSummary(entity=entity, dry_run=dry_run, read=dict(read), matched=len(matches.groups))
     summary.rejected = [f"{', '.join(f'{s.value}:{i}' for s, i in r.records)}: {r.reason}" for r in matches.rejected]
+    summary.awaiting_decision = len(matches.rejected)
     drifted: dict[str, Counter[str]] = {}
     for result in reconciled:
         actions = Counter(d.action for d in result.drifts)
@@ -91,12 +100,22 @@ def summarise(
             drifted.setdefault(drift.system.value, Counter())[field_label(drift.field)] += 1
         summary.corrected += 0 if dry_run else actions[Action.CORRECT]
         summary.created += 0 if dry_run else actions[Action.CREATE]
-        summary.conflicts += actions[Action.CONFLICT] + (1 if result.record_conflict else 0)
+        waits = actions[Action.CONFLICT] + (1 if result.record_conflict else 0)
+        summary.conflicts += waits
+        summary.awaiting_decision += 1 if waits else 0
         summary.kept += actions[Action.KEEP]
         settled = result.record_conflict is None and all(d.action in APPLIED for d in result.drifts)
         summary.in_sync += 1 if result.in_sync or (settled and not dry_run) else 0
     summary.drifted = {system: dict(fields) for system, fields in sorted(drifted.items())}
     return summary
+
+
+def drift_counts(rows: Iterable[DriftRow]) -> dict[str, dict[str, int]]:
+    """system -> field -> how many records drifted, from report rows."""
+    counts: dict[str, Counter[str]] = {}
+    for row in rows:
+        counts.setdefault(row.system, Counter())[field_label(row.field)] += 1
+    return {system: dict(fields) for system, fields in sorted(counts.items())}
 
 
 def drift_rows(

@@ -60,6 +60,9 @@ class SyncPlan(DomainModel):
     summary: SyncSummary
     batches: int
     conflicts: list[ConflictFound] = Field(default_factory=list)
+    already_open: list[str] = Field(
+        default_factory=list, description="conflict tasks this run found open since an earlier run"
+    )
 
 
 class ApplyBatchInput(DomainModel):
@@ -78,6 +81,7 @@ class FinishSyncInput(DomainModel):
     sync_id: str
     planned: SyncSummary
     duration_seconds: float
+    already_open: list[str] = Field(default_factory=list)
 
 
 class SyncStage(StrEnum):
@@ -100,7 +104,7 @@ def sync_outcome(summary: SyncSummary) -> SyncOutcome:
         return SyncOutcome.DRY_RUN
     if summary.failed:
         return SyncOutcome.PARTIAL
-    if summary.conflicts or summary.rejected:
+    if summary.conflicts or summary.awaiting_decision:
         return SyncOutcome.NEEDS_DECISIONS
     return SyncOutcome.CORRECTED if summary.corrected or summary.created else SyncOutcome.IN_SYNC
 

@@ -32,18 +32,26 @@ def matches(groups: int) -> Matches:
     return found
 
 
-def test_accuracy_counts_corrected_records_as_in_sync_and_conflicts_and_rejections_as_not() -> None:
+def test_accuracy_counts_corrected_records_as_in_sync_and_sets_those_awaiting_a_person_apart() -> None:
     summary = summarise("suppliers", {"erp": 4, "vendor_management": 3}, matches(3), reconciled(), dry_run=False)
     assert (summary.in_sync, summary.compared, summary.corrected, summary.conflicts) == (2, 4, 1, 1)
-    assert summary.accuracy == 0.5
+    assert summary.awaiting_decision == 2  # the bank conflict and the rejected group
+    assert summary.accuracy == 1.0
     assert summary.drifted == {"erp": {"legal_name": 1}, "vendor_management": {"bank_account": 1}}
     assert summary.rejected == ["erp:SUP-9, erp:SUP-8: more than one record in erp"]
+
+
+def test_a_difference_the_policy_keeps_counts_against_accuracy() -> None:
+    kept = reconcile(SUPPLIERS, {VM: {"tax_id": FieldValue(None)}, ERP: {"tax_id": FieldValue("364412098")},
+                                 AN: {}})  # fmt: skip
+    summary = summarise("suppliers", {}, Matches(groups=[{}]), [kept], dry_run=False)
+    assert (summary.kept, summary.in_sync, summary.accuracy) == (1, 0, 0.0)
 
 
 def test_a_dry_run_corrects_nothing_and_says_what_it_would_do() -> None:
     results = reconciled()
     summary = summarise("suppliers", {}, matches(3), results, dry_run=True)
-    assert (summary.in_sync, summary.corrected) == (1, 0)
+    assert (summary.in_sync, summary.corrected, summary.accuracy) == (1, 0, 0.5)
     (row,) = drift_rows("VM-2", results[1], {ERP: "SUP-0002"}, dry_run=True)
     assert (row.system, row.field, row.before, row.surviving, row.action) == (
         "erp",

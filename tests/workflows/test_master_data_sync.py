@@ -100,7 +100,7 @@ async def test_a_bank_account_that_differs_is_a_task_for_the_steward_never_a_cha
 
     summary = await sync(harness)
 
-    assert summary.conflicts == 1 and summary.accuracy == 0.0
+    assert (summary.conflicts, summary.awaiting_decision, summary.accuracy) == (1, 1, 1.0)
     assert harness.systems.master_data[VM].value(S, "VM-1", "bank_account") == "b1"
     conflict_id = "master-data-conflict-suppliers-VM-1-vendor_management-bank_account"
     handle: WorkflowHandle[MasterDataConflictWorkflow, object] = harness.client.get_workflow_handle_for(
