@@ -11,6 +11,7 @@ A system that is down (a transient error) fails the activity, which Temporal ret
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import defaultdict
 from typing import Any
 
@@ -71,13 +72,12 @@ class MasterDataActivities:
         results: list[Reconciliation] = []
         with_changes = 0
         for group in matches.groups:
-            result = reconcile(policy, {system: record.fields for system, record in group.items()})
+            result = self._writable(params.entity, reconcile(policy, {s: r.fields for s, r in group.items()}))
             results.append(result)
             key = _record_key(group, policy)
             local_ids = {system: record.local_id for system, record in group.items()}
             batch = with_changes // params.batch_size
-            found = self._writable_only(params.entity, drift_rows(key, result, local_ids, dry_run=params.dry_run,
-                                                                  batch=batch))  # fmt: skip
+            found = drift_rows(key, result, local_ids, dry_run=params.dry_run, batch=batch)
             record_rows = _with_golden_rows(found, result, policy)
             if result.record_conflict is not None:
                 record_rows.append(_orphan_row(key, group, result, batch))
@@ -93,14 +93,16 @@ class MasterDataActivities:
         conflicts = [_conflict(row) for row in rows if row.action == Action.CONFLICT.value]
         return SyncPlan(summary=summary, batches=batches, conflicts=conflicts)
 
-    def _writable_only(self, entity: Entity, rows: list[DriftRow]) -> list[DriftRow]:
+    def _writable(self, entity: Entity, result: Reconciliation) -> Reconciliation:
         """A correction the system cannot take (vendor management's status, say) is kept and
         reported, not attempted: its rule says why."""
-        for row in rows:
-            planned = row.applies or row.action.startswith("would ")
-            if planned and not self._systems[MasterSystem(row.system)].can_write(entity, row.field):
-                row.action, row.rule = Action.KEEP.value, f"{row.rule}; not writable in {row.system}"
-        return rows
+        drifts = [
+            dataclasses.replace(d, action=Action.KEEP, rule=f"{d.rule}; not writable in {d.system.value}")
+            if d.action in (Action.CORRECT, Action.CREATE) and not self._systems[d.system].can_write(entity, d.field)
+            else d
+            for d in result.drifts
+        ]
+        return dataclasses.replace(result, drifts=drifts)
 
     @activity.defn(name="apply_master_data_batch")
     @translate_adapter_errors

@@ -121,3 +121,22 @@ async def test_a_bank_account_that_differs_is_a_task_for_the_steward_never_a_cha
     assert decided.workflow_id == conflict_id
     assert result.outcome is ConflictOutcome.CORRECTED_AT_SOURCE
     assert harness.systems.master_data[VM].value(S, "VM-1", "bank_account") == "b1"
+
+
+async def test_a_correction_the_system_cannot_take_is_kept_and_reported_not_attempted(harness: Harness) -> None:
+    seed_supplier(harness.systems, 1)
+    harness.systems.master_data[VM].hold(S, "VM-1", ((ERP, "SUP-1"),), tax_id=f"{1:09d}", legal_name="Supplier 1 Inc",
+                                         status=None, payment_terms="NET30", bank_account="b1",
+                                         erp_supplier_id="SUP-1")  # fmt: skip
+    harness.systems.master_data[VM].read_only.add("status")
+
+    summary = await sync(harness)
+
+    assert (summary.kept, summary.in_sync, summary.corrected, summary.accuracy) == (1, 0, 0, 0.0)
+    assert harness.systems.master_data[VM].writes == []
+    (row,) = next(iter(harness.systems.syncs.plans.values()))
+    assert (row.field, row.action, row.rule) == (
+        "status",
+        "keep",
+        "most_recent:erp>authority; not writable in vendor_management",
+    )
