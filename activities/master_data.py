@@ -27,12 +27,14 @@ from domain.master_data.policy import Entity, EntityPolicy, MasterSystem, Surviv
 from domain.master_data.summary import WHOLE_RECORD, DriftRow, SyncSummary, drift_counts, drift_rows, summarise
 from domain.master_data.survivorship import Action, Reconciliation, reconcile
 from domain.master_data.sync import (
+    STATUS_SYNC_BATCH,
     ApplyBatchInput,
     ApplyConflictInput,
     BatchOutcome,
     ConflictFound,
     FinishSyncInput,
     PlanSyncInput,
+    StatusCorrection,
     SyncPlan,
     conflict_workflow_id,
 )
@@ -71,6 +73,7 @@ class MasterDataActivities:
         rows: list[DriftRow] = []
         results: list[Reconciliation] = []
         with_changes = 0
+        corrections: list[StatusCorrection] = []
         for group in matches.groups:
             result = self._writable(params.entity, reconcile(policy, {s: r.fields for s, r in group.items()}))
             results.append(result)
@@ -78,10 +81,11 @@ class MasterDataActivities:
             local_ids = {system: record.local_id for system, record in group.items()}
             batch = with_changes // params.batch_size
             found = drift_rows(key, result, local_ids, dry_run=params.dry_run, batch=batch)
+            corrections += _to_status_sync(found)
             record_rows = _with_golden_rows(found, result, policy)
             if result.record_conflict is not None:
                 record_rows.append(_orphan_row(key, group, result, batch))
-            with_changes += any(row.applies for row in record_rows)
+            with_changes += any(row.applies and row.batch != STATUS_SYNC_BATCH for row in record_rows)
             rows += record_rows
         rows += [_rejected_row(rejected.records, rejected.reason) for rejected in matches.rejected]
         await asyncio.to_thread(self._syncs.save_plan, params.sync_id, params.entity.value, params.dry_run, rows)
@@ -91,7 +95,7 @@ class MasterDataActivities:
         summary = summarise(params.entity.value, read, matches, results, dry_run=params.dry_run)
         batches = -(-with_changes // params.batch_size) if not params.dry_run else 0
         conflicts = [_conflict(row) for row in rows if row.action == Action.CONFLICT.value]
-        return SyncPlan(summary=summary, batches=batches, conflicts=conflicts)
+        return SyncPlan(summary=summary, batches=batches, conflicts=conflicts, status_corrections=corrections)
 
     def _writable(self, entity: Entity, result: Reconciliation) -> Reconciliation:
         """A correction the system cannot take (vendor management's status, say) is kept and
@@ -156,6 +160,10 @@ class MasterDataActivities:
             if row.action == Action.CONFLICT.value and not params.planned.dry_run:
                 task = conflict_workflow_id(entity, _conflict(row))
                 tasks[seq] = f"awaiting decision: task {task} (opened earlier)" if task in earlier else f"task {task}"
+        delivered = set(params.status_delivered)
+        for seq, row in enumerate(rows):
+            if row.batch == STATUS_SYNC_BATCH and row.applies and row.record in delivered:
+                tasks[seq] = row.outcome = "corrected through the status sync"
         await asyncio.to_thread(self._syncs.record_outcomes, params.sync_id, tasks)
         found = [
             row for seq, row in enumerate(rows) if row.rule != "golden_record" and "earlier" not in tasks.get(seq, "")
@@ -166,7 +174,7 @@ class MasterDataActivities:
             update={
                 "drifted": drift_counts(found),
                 "conflicts": sum(row.action == Action.CONFLICT.value for row in found),
-                "corrected": sum(o == "corrected" for o in outcomes),
+                "corrected": sum(o.startswith("corrected") for o in outcomes),
                 "created": sum(o == "created" for o in outcomes),
                 "in_sync": params.planned.in_sync - (0 if params.planned.dry_run else len(failed_records)),
                 "failed": sorted(failed_records),
@@ -216,6 +224,19 @@ def _orphan_row(key: str, group: dict[MasterSystem, SystemRecord], result: Recon
     return DriftRow(record=key, system=record.system.value, local_id=record.local_id, field=WHOLE_RECORD,
                     rule="system_of_record", action=Action.CONFLICT.value, batch=batch,
                     conflict=str(result.record_conflict))  # fmt: skip
+
+
+def _to_status_sync(rows: list[DriftRow]) -> list[StatusCorrection]:
+    """The ERP status rows that the supplier's status sync applies (hold or release, with the
+    supplier's open POs), moved out of the write batches."""
+    corrections = []
+    for row in rows:
+        if row.system == MasterSystem.ERP.value and row.field == "status" and row.applies and row.local_id \
+                and row.surviving in ("hold", "active"):  # fmt: skip
+            row.batch = STATUS_SYNC_BATCH
+            corrections.append(StatusCorrection(vendor_id=row.record, erp_supplier_id=row.local_id,
+                                                hold=row.surviving == "hold"))  # fmt: skip
+    return corrections
 
 
 def _rejected_row(records: tuple[tuple[MasterSystem, str], ...], reason: str) -> DriftRow:

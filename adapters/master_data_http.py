@@ -219,17 +219,25 @@ class HttpErpMaster(_HttpSystem):
 
 class HttpContractsMaster(_HttpSystem):
     system = CONTRACTS
-    paths = {Entity.SUPPLIERS: "/suppliers", Entity.ITEMS: "/items"}
+    paths = {Entity.SUPPLIERS: "/suppliers", Entity.ITEMS: "/items", Entity.CONTRACTS: "/contracts"}
     SUPPLIER = {"legal_name": "legal_name", "erp_supplier_id": "erp_supplier_id", "contract_ids": "contract_ids"}
+    CONTRACT = {"supplier_id": "supplier_id", "status": "status", "valid_from": "effective_from",
+                "valid_to": "effective_to", "gpo": "gpo"}  # fmt: skip
     ITEM = {"description": "description", "gtin": "gtin", "base_unit": "base_uom", "unspsc": "unspsc"}
 
     def _writable(self, entity: Entity) -> frozenset[str]:
-        return frozenset(self.ITEM if entity is Entity.ITEMS else self.SUPPLIER)
+        # the contract system is the contracts' authority: nothing corrects them there
+        return {Entity.ITEMS: frozenset(self.ITEM), Entity.SUPPLIERS: frozenset(self.SUPPLIER)}.get(entity, frozenset())
 
     def _canonical(self, entity: Entity, body: dict[str, Any]) -> SystemRecord:
         if entity is Entity.ITEMS:
             fields = {name: body.get(source) for name, source in self.ITEM.items()}
             return _record(CONTRACTS, body["item_id"], body, fields, match_keys=_item_keys(body))
+        if entity is Entity.CONTRACTS:
+            fields = {name: body.get(source) for name, source in self.CONTRACT.items()}
+            return _record(
+                CONTRACTS, body["contract_id"], body, fields, match_keys={"contract_id": body["contract_id"]}
+            )
         fields = {name: body.get(source) for name, source in self.SUPPLIER.items()}
         erp_id = body.get("erp_supplier_id")
         return _record(CONTRACTS, body["supplier_ref"], body, fields, links=((ERP, erp_id),) if erp_id else ())
@@ -251,7 +259,7 @@ class HttpAnalyticsMaster(_HttpSystem):
     rewrites the row with the golden record (so `changes` must be the whole golden record)."""
 
     system = ANALYTICS
-    paths = {Entity.SUPPLIERS: "/suppliers", Entity.ITEMS: "/items"}
+    paths = {Entity.SUPPLIERS: "/suppliers", Entity.ITEMS: "/items", Entity.CONTRACTS: "/contracts"}
 
     def can_write(self, entity: Entity, field: str) -> bool:
         return True  # whole golden rows, created or replaced
@@ -259,7 +267,9 @@ class HttpAnalyticsMaster(_HttpSystem):
     def _canonical(self, entity: Entity, body: dict[str, Any]) -> SystemRecord:
         fields = {k: v for k, v in body.items() if k not in ("key", "updated_at")}
         links = ((VM, body["key"]),) if entity is Entity.SUPPLIERS else ()
-        keys = _item_keys({"item_id": body["key"], "gtin": body.get("gtin")}) if entity is Entity.ITEMS else {}
+        keys = {"contract_id": body["key"]} if entity is Entity.CONTRACTS else {}
+        if entity is Entity.ITEMS:
+            keys = _item_keys({"item_id": body["key"], "gtin": body.get("gtin")})
         return _record(ANALYTICS, body["key"], body, fields, links=links, match_keys=keys)
 
     async def write(

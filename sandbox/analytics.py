@@ -1,4 +1,4 @@
-"""An analytics platform (`/analytics`) that receives the golden supplier and item dimensions
+"""An analytics platform (`/analytics`) that receives the golden supplier, item and contract dimensions
 from the master-data sync: one record per key, replaced as a whole (a dimension row is the golden
 record at the time of the sync). Written one by one (`PUT /analytics/{dimension}/{key}`) or in
 batches (`POST /analytics/{dimension}/batch`, all or nothing, with an Idempotency-Key like every
@@ -29,6 +29,7 @@ router = APIRouter(prefix=f"/{NAME}", tags=[NAME])
 class Dimension(StrEnum):
     SUPPLIERS = "suppliers"
     ITEMS = "items"
+    CONTRACTS = "contracts"
 
 
 class DimensionRow(BaseModel):
@@ -93,6 +94,11 @@ def _seed(session: Session, seed_dir: Path) -> None:
         }
         key = vendor_management_id(supplier["erp_supplier_id"])  # keyed by the system of record's id
         _store(docs, Dimension.SUPPLIERS, DimensionRow(key=key, attributes=attributes), now)
+    for contract in load_json(seed_dir, "contracts.json"):
+        attributes = {"supplier_id": contract.get("supplier_id"), "status": contract.get("status"),
+                      "valid_from": contract.get("effective_from"), "valid_to": contract.get("effective_to"),
+                      "gpo": contract.get("gpo")}  # fmt: skip
+        _store(docs, Dimension.CONTRACTS, DimensionRow(key=contract["contract_id"], attributes=attributes), now)
     for item in load_json(seed_dir, "items.json"):
         attributes = {"description": item["description"], "gtin": item.get("gtin"), "base_unit": item.get("base_uom"),
                       "unspsc": item.get("unspsc")}  # fmt: skip

@@ -18,6 +18,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from activities.master_data import MasterDataActivities
+    from domain.events import VendorStatusEvent
     from domain.master_data.summary import SyncSummary
     from domain.master_data.sync import (
         ApplyBatchInput,
@@ -26,16 +27,20 @@ with workflow.unsafe.imports_passed_through():
         FinishSyncInput,
         MasterDataSyncInput,
         PlanSyncInput,
+        StatusCorrection,
         SyncPlan,
         SyncProgress,
         SyncStage,
         conflict_workflow_id,
         sync_outcome,
     )
+    from domain.status_sync import StatusSyncInput, status_sync_workflow_id
+    from domain.supplier import VendorStatus
     from workflows.kit.board import Board
     from workflows.kit.calls import call
     from workflows.kit.events import EventPublisher
     from workflows.master_data_conflict import MasterDataConflictWorkflow
+    from workflows.status_sync import SupplierStatusSyncWorkflow
 
 BATCHES_PER_RUN = 25
 READ_HEARTBEAT = timedelta(minutes=2)
@@ -64,6 +69,10 @@ class MasterDataSyncWorkflow:
             self._progress.next_batch = batch
             await call(MasterDataActivities.apply_batch, ApplyBatchInput(sync_id=sync_id, entity=params.entity,
                        batch=batch), start_to_close=LONG_ACTIVITY, heartbeat=READ_HEARTBEAT)  # fmt: skip
+        delivered = [
+            await self._tell_status_sync(sync_id, c) for c in ([] if params.dry_run else plan.status_corrections)
+        ]
+        plan = plan.model_copy(update={"status_delivered": delivered})
         return await self._finish(sync_id, plan, (workflow.now() - started).total_seconds())
 
     def _stage(self, stage: SyncStage) -> None:
@@ -103,9 +112,29 @@ class MasterDataSyncWorkflow:
             return False
         return True
 
+    async def _tell_status_sync(self, sync_id: str, correction: StatusCorrection) -> str:
+        """The supplier's status sync applies the ERP hold or release (and holds or releases its open
+        POs), as for a status change made in vendor management: started with the event, or told it."""
+        event = VendorStatusEvent(
+            event_id=f"{sync_id}:{correction.vendor_id}:status", vendor_id=correction.vendor_id,
+            erp_supplier_id=correction.erp_supplier_id, occurred_at=workflow.now(),
+            status=VendorStatus.SUSPENDED if correction.hold else VendorStatus.ACTIVE,
+            reason="master-data sync: the ERP's status differed from vendor management's",
+        )  # fmt: skip
+        workflow_id = status_sync_workflow_id(correction.vendor_id)
+        try:
+            await workflow.start_child_workflow(
+                SupplierStatusSyncWorkflow.run, StatusSyncInput(vendor_id=correction.vendor_id, pending=[event]),
+                id=workflow_id, parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )  # fmt: skip
+        except WorkflowAlreadyStartedError:
+            await workflow.get_external_workflow_handle(workflow_id).signal(SupplierStatusSyncWorkflow.status_changed,
+                                                                            event)  # fmt: skip
+        return correction.vendor_id
+
     async def _finish(self, sync_id: str, plan: SyncPlan, elapsed: float) -> SyncSummary:
         finish = FinishSyncInput(sync_id=sync_id, planned=plan.summary, duration_seconds=elapsed,
-                                 already_open=plan.already_open)  # fmt: skip
+                                 already_open=plan.already_open, status_delivered=plan.status_delivered)  # fmt: skip
         summary = await call(MasterDataActivities.finish_sync, finish)
         assert self._progress is not None
         self._progress.summary = summary

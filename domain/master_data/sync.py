@@ -56,10 +56,26 @@ class ConflictFound(DomainModel):
     sensitive: bool = False
 
 
+class StatusCorrection(DomainModel):
+    """The ERP's status of a supplier corrected to vendor management's: delivered to the supplier's
+    status-sync workflow, exactly as a status change in vendor management is, so its open POs are
+    held (or released) with it."""
+
+    vendor_id: str
+    erp_supplier_id: str
+    hold: bool
+
+
+STATUS_SYNC_BATCH = -1
+"""The batch of drift rows the status sync applies (never written by `apply_batch`)."""
+
+
 class SyncPlan(DomainModel):
     summary: SyncSummary
     batches: int
     conflicts: list[ConflictFound] = Field(default_factory=list)
+    status_corrections: list[StatusCorrection] = Field(default_factory=list)
+    status_delivered: list[str] = Field(default_factory=list, description="vendor ids told to the status sync")
     already_open: list[str] = Field(
         default_factory=list, description="conflict tasks this run found open since an earlier run"
     )
@@ -82,6 +98,7 @@ class FinishSyncInput(DomainModel):
     planned: SyncSummary
     duration_seconds: float
     already_open: list[str] = Field(default_factory=list)
+    status_delivered: list[str] = Field(default_factory=list, description="vendor ids told to the status sync")
 
 
 class SyncStage(StrEnum):

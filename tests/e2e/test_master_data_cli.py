@@ -67,6 +67,9 @@ def test_up_creates_the_schedules_and_a_scheduled_sync_follows_the_policy(stack:
     edit(stack, "PATCH", "/vendor-management/registrations/VM-100004", {"bank_account": {
         "routing_number": "021000021", "account_number": "99998888777", "holder_name": "Gulf"}})  # fmt: skip
     edit(stack, "DELETE", "/analytics/suppliers/VM-100006")
+    edit(stack, "POST", "/vendor-management/suppliers/VM-100004/status", {"status": "suspended", "reason": "test"})
+    assert held_in_erp(stack, "SUP-0004")  # the webhook and the status sync
+    edit(stack, "POST", "/erp/suppliers/SUP-0004/release", {"reason": "released by hand in the ERP"})
 
     temporal(stack, "schedule", "trigger", "--schedule-id", "master-data-sync-suppliers")
     summary = finished(stack, latest_scheduled_run(stack, 0))
@@ -75,9 +78,13 @@ def test_up_creates_the_schedules_and_a_scheduled_sync_follows_the_policy(stack:
     assert read(stack, "/erp/suppliers/SUP-0003")["legal_name"] == "Cascadia Pharma Distribution Corp"
     assert read(stack, "/analytics/suppliers/VM-100006")["erp_supplier_id"] == "SUP-0006"
     assert read(stack, "/vendor-management/registrations/VM-100004")["bank_account"]["account_number"] == "99998888777"
-    assert (summary["corrected"], summary["created"], summary["conflicts"]) == (2, 1, 1)
+    assert held_in_erp(stack, "SUP-0004")  # held again: vendor management still says suspended
+    assert (summary["corrected"], summary["created"], summary["conflicts"]) == (4, 1, 1)
     code, tasks = stack.cli("exceptions", "list", "--team", "vendor-master-data")
     assert any(t["exception_id"].endswith("VM-100004-vendor_management-bank_account") for t in tasks["exceptions"])
+    _, issued = stack.cli("token", "issue", "--scopes", "tasks:decide", "--teams", "vendor-master-data")
+    inbox = httpx.get(f"{stack.api}/v1/tasks", headers={"Authorization": f"Bearer {issued['access_token']}"})
+    assert "master-data-conflict-suppliers-VM-100004-vendor_management-bank_account" in inbox.text
 
     command = [*CLI, "sync", "report", latest_scheduled_run(stack, 0), "--format", "csv", "--state-dir", stack.state]
     report = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
@@ -87,6 +94,8 @@ def test_up_creates_the_schedules_and_a_scheduled_sync_follows_the_policy(stack:
         ("VM-100003", "erp", "legal_name", "correct"),
         ("VM-100004", "vendor_management", "bank_account", "conflict"),
         ("VM-100006", "analytics", "(whole record)", "create"),
+        ("VM-100004", "erp", "status", "correct"),
+        ("VM-100004", "analytics", "status", "correct"),
     }
     assert "99998888777" not in report.stdout  # masked
 
@@ -151,3 +160,16 @@ def test_a_supplier_whose_insurance_expired_is_held_after_the_credential_review(
     assert held_in_erp(stack, "SUP-0006")
     registration = read(stack, "/vendor-management/registrations/VM-100006")
     assert registration["status"] == "credential_expired"
+
+
+def test_a_contract_changed_in_the_contract_system_is_corrected_in_analytics(stack: Stack) -> None:
+    contract = read(stack, "/contracts/contracts/CTR-2025-0044")
+    edit(
+        stack, "POST", "/contracts/admin/contracts", {**contract, "gpo": "Northwest GPO", "effective_to": "2026-06-30"}
+    )
+
+    code, out = stack.cli("sync", "run", "contracts")
+
+    assert code == 0 and out["summary"]["drifted"] == {"analytics": {"gpo": 1, "valid_to": 1}}, out
+    row = read(stack, "/analytics/contracts/CTR-2025-0044")
+    assert (row["gpo"], row["valid_to"]) == ("Northwest GPO", "2026-06-30")

@@ -4,6 +4,7 @@ continue-as-new, and a sensitive difference that becomes a task the steward deci
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from temporalio.client import WorkflowHandle
@@ -15,6 +16,7 @@ from domain.master_data.sync import ConflictOutcome, MasterDataSyncInput
 from tests.support.harness import Harness, Systems
 from workflows.master_data_conflict import MasterDataConflictWorkflow
 from workflows.master_data_sync import MasterDataSyncWorkflow
+from workflows.status_sync import SupplierStatusSyncWorkflow
 
 VM, ERP, CON, AN = (MasterSystem.VENDOR_MANAGEMENT, MasterSystem.ERP, MasterSystem.CONTRACTS,
                     MasterSystem.ANALYTICS)  # fmt: skip
@@ -140,3 +142,21 @@ async def test_a_correction_the_system_cannot_take_is_kept_and_reported_not_atte
         "keep",
         "most_recent:erp>authority; not writable in vendor_management",
     )
+
+
+async def test_an_erp_status_that_differs_goes_through_the_status_sync_with_the_open_pos(harness: Harness) -> None:
+    md = harness.systems.master_data
+    md[VM].hold(S, "VM-100001", ((ERP, "SUP-0001"),), tax_id="364412098", legal_name="Lakeshore", status="hold")
+    md[ERP].hold(S, "SUP-0001", ((VM, "VM-100001"),), tax_id="364412098", legal_name="Lakeshore", status="active")
+
+    summary = await sync(harness)
+
+    status_sync = harness.client.get_workflow_handle_for(SupplierStatusSyncWorkflow.run, "supplier-status-VM-100001")
+    for _ in range(50):  # the status sync is its own run (abandoned by the sync): it applies the hold next
+        if harness.systems.erp.suppliers["SUP-0001"].status.value == "on_hold":
+            break
+        await asyncio.sleep(0.1)
+    assert harness.systems.erp.suppliers["SUP-0001"].status.value == "on_hold"
+    assert md[ERP].writes == []  # not written by the sync itself
+    assert summary.corrected == 1
+    assert (await status_sync.query(SupplierStatusSyncWorkflow.status)).erp_status == "on_hold"
