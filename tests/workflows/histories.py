@@ -145,6 +145,50 @@ async def invoice_clean(client: Client, queue: str, env: WorkflowEnvironment) ->
     return handle
 
 
+async def master_data_sync(client: Client, queue: str, env: WorkflowEnvironment) -> WorkflowHandle:
+    from domain.master_data.policy import Entity
+    from domain.master_data.sync import MasterDataSyncInput
+    from workflows.master_data_sync import MasterDataSyncWorkflow
+
+    handle = await client.start_workflow(MasterDataSyncWorkflow.run, MasterDataSyncInput(entity=Entity.SUPPLIERS),
+                                         id=f"replay-master-data-{uuid.uuid4().hex[:6]}", task_queue=queue)  # fmt: skip
+    await handle.result()
+    return handle
+
+
+async def compliance_rescreen(client: Client, queue: str, env: WorkflowEnvironment) -> WorkflowHandle:
+    from domain.compliance import ComplianceInput
+    from workflows.compliance import ComplianceRescreenWorkflow
+
+    handle = await client.start_workflow(ComplianceRescreenWorkflow.run, ComplianceInput(),
+                                         id=f"replay-rescreen-{uuid.uuid4().hex[:6]}", task_queue=queue)  # fmt: skip
+    await handle.result()
+    return handle
+
+
+def _master_data_seed(systems: Systems) -> None:
+    """A legal name changed in the ERP, a bank account that differs, a row missing in analytics."""
+    from domain.master_data.policy import Entity, MasterSystem
+
+    vm, erp, analytics = (systems.master_data[s] for s in (MasterSystem.VENDOR_MANAGEMENT, MasterSystem.ERP,
+                                                            MasterSystem.ANALYTICS))  # fmt: skip
+    vm.hold(Entity.SUPPLIERS, "VM-1", ((MasterSystem.ERP, "SUP-1"),), tax_id="111111111", legal_name="One Inc",
+            status="active", bank_account="b1")  # fmt: skip
+    erp.hold(Entity.SUPPLIERS, "SUP-1", ((MasterSystem.VENDOR_MANAGEMENT, "VM-1"),), tax_id="111111111",
+             legal_name="ONE INC", status="active", bank_account="b2")  # fmt: skip
+    analytics.hold(Entity.SUPPLIERS, "VM-0", legal_name="Gone Co")
+
+
+def _compliance_seed(systems: Systems) -> None:
+    from domain.exclusions import ExclusionRecord
+    from domain.supplier import VendorRegistration
+
+    systems.vendor_management.registrations["VM-1"] = VendorRegistration(
+        vendor_id="VM-1", legal_name="Harborview Medical Supply LLC", status="active", erp_supplier_id="SUP-1"
+    )
+    systems.screening.exclusions = [ExclusionRecord(busname="HARBORVIEW MEDICAL SUPPLY")]
+
+
 SCENARIOS: dict[str, Scenario] = {
     "onboarding-new-supplier": new_supplier,
     "onboarding-duplicate-escalated-approved": duplicate_escalated_then_approved,
@@ -162,6 +206,8 @@ SCENARIOS: dict[str, Scenario] = {
     # recorded after a run that ends clears its Team and Decision (the `clear-team-at-end` patch)
     "onboarding-duplicate-approved-team-cleared": duplicate_escalated_then_approved,
     "po-no-acknowledgement-team-cleared": po_pricing_then_no_ack,
+    "master-data-sync-corrected-and-conflict": master_data_sync,
+    "compliance-rescreen-excluded": compliance_rescreen,
 }
 
 
@@ -189,6 +235,10 @@ async def record(names: list[str]) -> None:
         systems.erp.seed("SUP-0002", "Northgate Surgical Supply LLC", "52-1987345")
         if name.startswith("invoice"):
             await _procurement_seed(systems)
+        elif name.startswith("master-data"):
+            _master_data_seed(systems)
+        elif name.startswith("compliance"):
+            _compliance_seed(systems)
         elif name.startswith("po"):
             from tests.workflows.po_support import with_procurement_seed
 
