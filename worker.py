@@ -45,6 +45,8 @@ from adapters.master_data_http import (
 )
 from adapters.screening import ScreeningPort
 from adapters.screening_http import HttpScreening
+from adapters.status_events import StatusEventsPort
+from adapters.status_events_temporal import TemporalStatusEvents
 from adapters.store import StorePort, SyncRecordsPort
 from adapters.vendor_channel import VendorChannelPort
 from adapters.vendor_channel_http import HttpVendorChannel
@@ -121,6 +123,7 @@ def build_activities(
     master_data: Sequence[MasterDataPort],
     syncs: SyncRecordsPort,
     policy: SurvivorshipPolicy,
+    status_events: StatusEventsPort,
 ) -> list[object]:
     """The activity objects over these ports: the one wiring the worker and the tests share
     (the worker passes the httpx adapters and the SQLAlchemy store, the tests their fakes)."""
@@ -143,7 +146,9 @@ def build_activities(
         ),
         InvoiceActivities(procurement=procurement, contracts=contracts, accounts_payable=accounts_payable),
         EventActivities(store=store),
-        MasterDataActivities(systems=list(master_data), policy=policy, syncs=syncs, store=store),
+        MasterDataActivities(
+            systems=list(master_data), policy=policy, syncs=syncs, store=store, status_events=status_events
+        ),
         ComplianceActivities(vendor_management=vendor_management, screening=screening),
     ]
 
@@ -186,6 +191,7 @@ async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
             ],
             syncs=store.syncs,
             policy=settings.load_survivorship_policy(),
+            status_events=TemporalStatusEvents(),
         )
     finally:
         for client in clients.values():

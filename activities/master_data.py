@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import activity
@@ -20,8 +21,9 @@ from temporalio import activity
 from activities.errors import translate_adapter_errors
 from adapters.errors import BusinessRuleError
 from adapters.master_data import MasterDataPort
+from adapters.status_events import StatusEventsPort
 from adapters.store import StorePort, SyncRecordsPort
-from domain.events import CrossReference
+from domain.events import CrossReference, VendorStatusEvent
 from domain.master_data.matching import SystemRecord, match_records
 from domain.master_data.policy import Entity, EntityPolicy, MasterSystem, SurvivorshipPolicy
 from domain.master_data.summary import WHOLE_RECORD, DriftRow, SyncSummary, drift_counts, drift_rows, summarise
@@ -32,12 +34,14 @@ from domain.master_data.sync import (
     ApplyConflictInput,
     BatchOutcome,
     ConflictFound,
+    DeliverStatusInput,
     FinishSyncInput,
     PlanSyncInput,
     StatusCorrection,
     SyncPlan,
     conflict_workflow_id,
 )
+from domain.supplier import VendorStatus
 
 MATCH_KEYS: dict[Entity, tuple[str, ...]] = {Entity.SUPPLIERS: ("tax_id",), Entity.ITEMS: ("item_id", "gtin"),
                                               Entity.CONTRACTS: ("contract_id",)}  # fmt: skip
@@ -47,8 +51,15 @@ REPLACED_WHOLE = (MasterSystem.ANALYTICS,)  # systems that take the golden recor
 
 class MasterDataActivities:
     def __init__(
-        self, *, systems: list[MasterDataPort], policy: SurvivorshipPolicy, syncs: SyncRecordsPort, store: StorePort
+        self,
+        *,
+        systems: list[MasterDataPort],
+        policy: SurvivorshipPolicy,
+        syncs: SyncRecordsPort,
+        store: StorePort,
+        status_events: StatusEventsPort,
     ) -> None:
+        self._status_events = status_events
         self._systems = {port.system: port for port in systems}
         self._policy = policy
         self._syncs = syncs
@@ -133,6 +144,22 @@ class MasterDataActivities:
             outcomes |= {seq: "created" if created else "corrected" for seq, _ in changes}
         await asyncio.to_thread(self._syncs.record_outcomes, params.sync_id, outcomes)
         return outcome
+
+    @activity.defn(name="deliver_master_data_status_corrections")
+    async def deliver_status_corrections(self, params: DeliverStatusInput) -> list[str]:
+        """Each supplier's status sync is told, side by side (one event id per sync and supplier:
+        a retried delivery is applied once); the vendor ids told."""
+        events = [
+            VendorStatusEvent(
+                event_id=f"{params.sync_id}:{c.vendor_id}:status", vendor_id=c.vendor_id,
+                erp_supplier_id=c.erp_supplier_id, occurred_at=datetime.now(UTC),
+                status=VendorStatus.SUSPENDED if c.hold else VendorStatus.ACTIVE,
+                reason="master-data sync: the ERP's status differed from vendor management's",
+            )
+            for c in params.corrections
+        ]  # fmt: skip
+        await asyncio.gather(*(self._status_events.deliver(event) for event in events))
+        return [c.vendor_id for c in params.corrections]
 
     @activity.defn(name="apply_master_data_decision")
     @translate_adapter_errors

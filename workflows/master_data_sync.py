@@ -11,6 +11,7 @@ A dry run plans and reports, and changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -18,29 +19,25 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from activities.master_data import MasterDataActivities
-    from domain.events import VendorStatusEvent
     from domain.master_data.summary import SyncSummary
     from domain.master_data.sync import (
         ApplyBatchInput,
         ConflictFound,
         ConflictInput,
+        DeliverStatusInput,
         FinishSyncInput,
         MasterDataSyncInput,
         PlanSyncInput,
-        StatusCorrection,
         SyncPlan,
         SyncProgress,
         SyncStage,
         conflict_workflow_id,
         sync_outcome,
     )
-    from domain.status_sync import StatusSyncInput, status_sync_workflow_id
-    from domain.supplier import VendorStatus
     from workflows.kit.board import Board
     from workflows.kit.calls import call
     from workflows.kit.events import EventPublisher
     from workflows.master_data_conflict import MasterDataConflictWorkflow
-    from workflows.status_sync import SupplierStatusSyncWorkflow
 
 BATCHES_PER_RUN = 25
 READ_HEARTBEAT = timedelta(minutes=2)
@@ -69,9 +66,10 @@ class MasterDataSyncWorkflow:
             self._progress.next_batch = batch
             await call(MasterDataActivities.apply_batch, ApplyBatchInput(sync_id=sync_id, entity=params.entity,
                        batch=batch), start_to_close=LONG_ACTIVITY, heartbeat=READ_HEARTBEAT)  # fmt: skip
-        delivered = [
-            await self._tell_status_sync(sync_id, c) for c in ([] if params.dry_run else plan.status_corrections)
-        ]
+        delivered: list[str] = []
+        if plan.status_corrections and not params.dry_run:
+            corrections = DeliverStatusInput(sync_id=sync_id, corrections=plan.status_corrections)
+            delivered = await call(MasterDataActivities.deliver_status_corrections, corrections)
         plan = plan.model_copy(update={"status_delivered": delivered})
         return await self._finish(sync_id, plan, (workflow.now() - started).total_seconds())
 
@@ -91,9 +89,9 @@ class MasterDataSyncWorkflow:
         already_open = []
         if not params.dry_run and plan.conflicts:
             self._stage(SyncStage.OPENING_TASKS)
-            for conflict in plan.conflicts:
-                if not await self._open_task(sync_id, params, conflict):
-                    already_open.append(conflict_workflow_id(params.entity, conflict))
+            opened = await asyncio.gather(*(self._open_task(sync_id, params, c) for c in plan.conflicts))
+            pairs = zip(plan.conflicts, opened, strict=True)
+            already_open = [conflict_workflow_id(params.entity, c) for c, new in pairs if not new]
         # opened: only which were open before is carried across continue-as-new
         return plan.model_copy(update={"conflicts": [], "already_open": already_open})
 
@@ -111,26 +109,6 @@ class MasterDataSyncWorkflow:
         except WorkflowAlreadyStartedError:
             return False
         return True
-
-    async def _tell_status_sync(self, sync_id: str, correction: StatusCorrection) -> str:
-        """The supplier's status sync applies the ERP hold or release (and holds or releases its open
-        POs), as for a status change made in vendor management: started with the event, or told it."""
-        event = VendorStatusEvent(
-            event_id=f"{sync_id}:{correction.vendor_id}:status", vendor_id=correction.vendor_id,
-            erp_supplier_id=correction.erp_supplier_id, occurred_at=workflow.now(),
-            status=VendorStatus.SUSPENDED if correction.hold else VendorStatus.ACTIVE,
-            reason="master-data sync: the ERP's status differed from vendor management's",
-        )  # fmt: skip
-        workflow_id = status_sync_workflow_id(correction.vendor_id)
-        try:
-            await workflow.start_child_workflow(
-                SupplierStatusSyncWorkflow.run, StatusSyncInput(vendor_id=correction.vendor_id, pending=[event]),
-                id=workflow_id, parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            )  # fmt: skip
-        except WorkflowAlreadyStartedError:
-            await workflow.get_external_workflow_handle(workflow_id).signal(SupplierStatusSyncWorkflow.status_changed,
-                                                                            event)  # fmt: skip
-        return correction.vendor_id
 
     async def _finish(self, sync_id: str, plan: SyncPlan, elapsed: float) -> SyncSummary:
         finish = FinishSyncInput(sync_id=sync_id, planned=plan.summary, duration_seconds=elapsed,

@@ -66,6 +66,11 @@ class StatusCorrection(DomainModel):
     hold: bool
 
 
+class DeliverStatusInput(DomainModel):
+    sync_id: str
+    corrections: list[StatusCorrection]
+
+
 STATUS_SYNC_BATCH = -1
 """The batch of drift rows the status sync applies (never written by `apply_batch`)."""
 

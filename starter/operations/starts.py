@@ -13,20 +13,18 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from adapters import status_events_temporal as status_events
 from domain.events import VendorStatusEvent
 from domain.invoice_models import InvoiceInput, InvoicePolicy, InvoiceResult
 from domain.onboarding import OnboardingResult, OnboardSupplierInput, onboarding_workflow_id
 from domain.po_models import PoPolicy, PoResult, PurchaseOrderInput
 from domain.purchasing import Invoice, PurchaseOrder, invoice_workflow_id, purchase_order_workflow_id
-from domain.status_sync import StatusSyncInput, status_sync_workflow_id
 from domain.supplier import SupplierOnboardingRequest
 from runtime.settings import Settings
-from starter.operations.processes import signal_name
 from starter.operations.runs import RunView, describe_run, run_input
 from workflows.invoice import InvoiceWorkflow
 from workflows.onboarding import SupplierOnboardingWorkflow
 from workflows.purchase_order import PurchaseOrderWorkflow
-from workflows.status_sync import SupplierStatusSyncWorkflow
 
 InputT = TypeVar("InputT", bound=BaseModel)
 
@@ -164,15 +162,5 @@ async def start_invoice(
 
 async def deliver_status_event(client: Client, settings: Settings, event: VendorStatusEvent) -> str:
     """Signal-with-start the vendor's status-sync workflow (its `status_changed` signal); returns
-    its workflow id."""
-    workflow_id = status_sync_workflow_id(event.vendor_id)
-    await client.start_workflow(
-        SupplierStatusSyncWorkflow.run,
-        StatusSyncInput(vendor_id=event.vendor_id),
-        id=workflow_id,
-        task_queue=settings.task_queue,
-        start_signal=signal_name(SupplierStatusSyncWorkflow.status_changed),
-        start_signal_args=[event],
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
-    return workflow_id
+    its workflow id (adapters/status_events_temporal.py: the one way a status change reaches it)."""
+    return await status_events.deliver_status_event(client, settings.task_queue, event)

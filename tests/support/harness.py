@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.status_events_temporal import TemporalStatusEvents
 from domain.master_data.policy import MasterSystem, default_policy
 from runtime.binaries import test_server_path
 from runtime.namespace import ensure_search_attributes
@@ -55,6 +56,7 @@ class Systems:
             master_data=list(self.master_data.values()),
             syncs=self.syncs,
             policy=default_policy(),
+            status_events=TemporalStatusEvents(),  # Temporal itself, not an external system
         )
 
 

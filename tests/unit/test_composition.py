@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from adapters.status_events_temporal import TemporalStatusEvents
 from domain.master_data.policy import default_policy
 from runtime.settings import Settings
 from tests.support.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
@@ -59,6 +60,7 @@ def fake_activities() -> list[object]:
         master_data=list(master_systems().values()),
         syncs=FakeSyncRecords(),
         policy=default_policy(),
+        status_events=TemporalStatusEvents(),
     )
 
 
