@@ -98,10 +98,8 @@ def get_supplier_reference(session: DbSession, supplier_ref: str) -> dict[str, A
 
 @router.patch("/suppliers/{supplier_ref}")
 def edit_supplier_reference(session: DbSession, supplier_ref: str, changes: SupplierReferenceEdit) -> dict[str, Any]:
-    docs = _documents(session)
-    reference = docs.require(SUPPLIER_REFERENCE, supplier_ref, label="supplier reference")
     given = changes.model_dump(exclude_none=True)
-    return docs.put(SUPPLIER_REFERENCE, supplier_ref, {**reference, **given, "updated_at": utc_now()})
+    return _documents(session).update(SUPPLIER_REFERENCE, supplier_ref, given, label="supplier reference")
 
 
 @router.get("/items")
@@ -111,9 +109,7 @@ def list_items(session: DbSession, paging: Paging) -> dict[str, Any]:
 
 @router.patch("/items/{item_id}")
 def edit_item(session: DbSession, item_id: str, changes: ItemMasterEdit) -> dict[str, Any]:
-    docs = _documents(session)
-    item = docs.require(ITEM, item_id, label="item")
-    return docs.put(ITEM, item_id, {**item, **changes.model_dump(exclude_none=True), "updated_at": utc_now()})
+    return _documents(session).update(ITEM, item_id, changes.model_dump(exclude_none=True), label="item")
 
 
 @router.get("/locations")

@@ -171,6 +171,12 @@ class Documents:
             raise SandboxError(404, "not_found", f"{label or kind} {doc_id} does not exist")
         return body
 
+    def update(self, kind: str, doc_id: str, changes: dict[str, Any], *, label: str | None = None) -> dict[str, Any]:
+        """A steward's edit: the document with `changes` merged in and `updated_at` stamped (404
+        naming `label` when there is none)."""
+        body = self.require(kind, doc_id, label=label)
+        return self.put(kind, doc_id, {**body, **changes, "updated_at": utc_now()})
+
     def put(self, kind: str, doc_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Insert or replace. A new dict is always assigned so the JSON column sees the change."""
         row = self._row(kind, doc_id)

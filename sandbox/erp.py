@@ -122,10 +122,8 @@ def create_supplier(session: DbSession, draft: ErpSupplierDraft) -> dict[str, An
 
 @router.patch("/suppliers/{erp_supplier_id}")
 def update_supplier(session: DbSession, erp_supplier_id: str, changes: ErpSupplierEdit) -> dict[str, Any]:
-    docs = _documents(session)
-    supplier = _require_supplier(docs, erp_supplier_id)
     given = {field: value for field, value in changes.model_dump(mode="json").items() if value is not None}
-    return docs.put(SUPPLIER, erp_supplier_id, {**supplier, **given, "updated_at": utc_now()})
+    return _documents(session).update(SUPPLIER, erp_supplier_id, given, label="supplier")
 
 
 @router.post("/suppliers/{erp_supplier_id}/hold")

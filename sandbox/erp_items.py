@@ -47,9 +47,7 @@ def get_item(session: DbSession, item_id: str) -> dict[str, Any]:
 
 @router.patch("/items/{item_id}")
 def edit_item(session: DbSession, item_id: str, changes: ItemMasterEdit) -> dict[str, Any]:
-    docs = _documents(session)
-    item = docs.require(ITEM, item_id, label="item")
-    return docs.put(ITEM, item_id, {**item, **changes.model_dump(exclude_none=True), "updated_at": utc_now()})
+    return _documents(session).update(ITEM, item_id, changes.model_dump(exclude_none=True), label="item")
 
 
 def seed_items(session: Session, seed_dir: Path) -> None:

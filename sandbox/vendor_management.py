@@ -141,14 +141,12 @@ def replace_registration(session: DbSession, vendor_id: str, registration: Maste
 @router.patch("/registrations/{vendor_id}")
 def edit_registration(session: DbSession, vendor_id: str, changes: MasterFields) -> dict[str, Any]:
     """Only the fields given change (`null` clears a field; legal_name cannot be cleared)."""
-    docs = _documents(session)
-    existing = docs.require(REGISTRATION, vendor_id, label="registration")
     given = changes.model_dump(mode="json", include=changes.model_fields_set)
     if "legal_name" in given and given["legal_name"] is None:
         raise SandboxError(422, "validation_error", "body.legal_name: cannot be cleared")
     if "documents" in given and given["documents"] is None:
         given["documents"] = []
-    return docs.put(REGISTRATION, vendor_id, {**existing, **given, "updated_at": utc_now()})
+    return _documents(session).update(REGISTRATION, vendor_id, given, label="registration")
 
 
 @router.put("/registrations/{vendor_id}/erp-link")

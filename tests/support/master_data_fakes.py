@@ -51,10 +51,12 @@ class FakeMasterSystem:
             return
         self.writes.append((local_id, dict(changes), idempotency_key))
         held = self.records.setdefault(entity, {})
-        current = held.get(local_id or record_key) or SystemRecord(self.system, record_key, {})
+        if local_id is None:  # created under the golden record's key, linked to its system of record
+            current = SystemRecord(self.system, record_key, {}, links=((MasterSystem.VENDOR_MANAGEMENT, record_key),))
+        else:
+            current = held[local_id]
         fields = {**current.fields, **{name: FieldValue(value) for name, value in changes.items()}}
-        held[current.local_id] = replace(current, fields=fields, links=current.links or (
-            (MasterSystem.VENDOR_MANAGEMENT, record_key),) if local_id is None else current.links)  # fmt: skip
+        held[current.local_id] = replace(current, fields=fields)
 
 
 @dataclass
