@@ -24,6 +24,7 @@ from activities.invoicing import InvoiceActivities
 from activities.master_data import MasterDataActivities
 from activities.onboarding import OnboardingActivities
 from activities.procurement import ProcurementActivities
+from activities.replenishment import ReplenishmentActivities
 from activities.status_sync import StatusSyncActivities
 from adapters.accounts_payable import AccountsPayablePort
 from adapters.accounts_payable_http import HttpAccountsPayable
@@ -43,6 +44,8 @@ from adapters.master_data_http import (
     HttpErpMaster,
     HttpVendorManagementMaster,
 )
+from adapters.replenishment_events import ReplenishmentEventsPort
+from adapters.replenishment_events_temporal import TemporalReplenishmentEvents
 from adapters.screening import ScreeningPort
 from adapters.screening_http import HttpScreening
 from adapters.status_events import StatusEventsPort
@@ -61,6 +64,8 @@ from workflows.master_data_conflict import MasterDataConflictWorkflow
 from workflows.master_data_sync import MasterDataSyncWorkflow
 from workflows.onboarding import SupplierOnboardingWorkflow
 from workflows.purchase_order import PurchaseOrderWorkflow
+from workflows.replenishment import ReplenishmentWorkflow
+from workflows.replenishment_scan import ReplenishmentScanWorkflow
 from workflows.status_sync import SupplierStatusSyncWorkflow
 
 WORKFLOWS: Sequence[type] = (
@@ -73,6 +78,8 @@ WORKFLOWS: Sequence[type] = (
     ComplianceRescreenWorkflow,
     CredentialExpiryWorkflow,
     ReviewTaskWorkflow,
+    ReplenishmentWorkflow,
+    ReplenishmentScanWorkflow,
 )
 
 
@@ -124,6 +131,7 @@ def build_activities(
     syncs: SyncRecordsPort,
     policy: SurvivorshipPolicy,
     status_events: StatusEventsPort,
+    replenishments: ReplenishmentEventsPort,
 ) -> list[object]:
     """The activity objects over these ports: the one wiring the worker and the tests share
     (the worker passes the httpx adapters and the SQLAlchemy store, the tests their fakes)."""
@@ -150,6 +158,13 @@ def build_activities(
             systems=list(master_data), policy=policy, syncs=syncs, store=store, status_events=status_events
         ),
         ComplianceActivities(vendor_management=vendor_management, screening=screening),
+        ReplenishmentActivities(
+            inventory=inventory,
+            contracts=contracts,
+            erp=erp,
+            vendor_management=vendor_management,
+            replenishments=replenishments,
+        ),
     ]
 
 
@@ -192,6 +207,7 @@ async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
             syncs=store.syncs,
             policy=settings.load_survivorship_policy(),
             status_events=TemporalStatusEvents(),
+            replenishments=TemporalReplenishmentEvents(),
         )
     finally:
         for client in clients.values():

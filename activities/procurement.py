@@ -57,6 +57,27 @@ async def find_contract(contracts: ContractsPort, contract_ref: str | None) -> C
         return None
 
 
+async def supplier_standing(
+    erp: ErpPort, vendor_management: VendorManagementPort, supplier_id: str
+) -> SupplierStanding:
+    """What the ERP and vendor management say of a supplier: the facts a PO's validation and
+    replenishment sourcing both judge (domain/po_rules.py, domain/replenishment.py)."""
+    try:
+        supplier, registration = await asyncio.gather(
+            erp.get_supplier(supplier_id), vendor_management.find_registration(supplier_id)
+        )
+    except NotFoundError:
+        return SupplierStanding(supplier_id=supplier_id, exists=False)
+    return SupplierStanding(
+        supplier_id=supplier_id,
+        exists=True,
+        erp_status=supplier.status.value,
+        hold_reason=supplier.hold_reason,
+        vendor_status=registration.status if registration else None,
+        credentials=registration.documents if registration else [],
+    )
+
+
 class ProcurementActivities:
     def __init__(
         self,
@@ -80,21 +101,7 @@ class ProcurementActivities:
     @activity.defn(name="check_supplier_standing")
     @translate_adapter_errors
     async def check_supplier_standing(self, params: SupplierCheckInput) -> SupplierStanding:
-        try:
-            supplier, registration = await asyncio.gather(
-                self._erp.get_supplier(params.supplier_id),
-                self._vendor_management.find_registration(params.supplier_id),
-            )
-        except NotFoundError:
-            return SupplierStanding(supplier_id=params.supplier_id, exists=False)
-        return SupplierStanding(
-            supplier_id=params.supplier_id,
-            exists=True,
-            erp_status=supplier.status.value,
-            hold_reason=supplier.hold_reason,
-            vendor_status=registration.status if registration else None,
-            credentials=registration.documents if registration else [],
-        )
+        return await supplier_standing(self._erp, self._vendor_management, params.supplier_id)
 
     @activity.defn(name="get_procurement_terms")
     @translate_adapter_errors

@@ -10,6 +10,10 @@ from domain.reference import Contract, Item, Location
 class ContractsPort(Protocol):
     async def get_contract(self, contract_id: str) -> Contract: ...
 
+    async def contracts_pricing(self, item_id: str) -> list[Contract]:
+        """Every contract (in force or not) with a price for the item."""
+        ...
+
     async def list_items(self) -> list[Item]:
         """The item master (units of measure and their factors)."""
         ...

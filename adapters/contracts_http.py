@@ -17,6 +17,9 @@ class HttpContracts:
     async def get_contract(self, contract_id: str) -> Contract:
         return Contract.model_validate(await self._client.request("GET", f"/contracts/{quote(contract_id, safe='')}"))
 
+    async def contracts_pricing(self, item_id: str) -> list[Contract]:
+        return [Contract.model_validate(c) async for c in self._client.paginate("/contracts", {"item_id": item_id})]
+
     async def list_items(self) -> list[Item]:
         return [Item.model_validate(item) async for item in self._client.paginate("/items")]
 

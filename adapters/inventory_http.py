@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
+from typing import Any
 from urllib.parse import quote
 
 from adapters.errors import NotFoundError
@@ -19,6 +21,31 @@ class HttpInventory:
     async def get_balances(self, location_id: str, item_ids: list[str]) -> list[InventoryBalance]:
         params: dict[str, object] = {"location_id": location_id, "item_id": item_ids}
         return [InventoryBalance.model_validate(item) async for item in self._client.paginate("/balances", params)]
+
+    async def below_reorder_point(self) -> list[InventoryBalance]:
+        params = {"below_reorder_point": "true"}
+        return [InventoryBalance.model_validate(item) async for item in self._client.paginate("/balances", params)]
+
+    async def consume(
+        self,
+        location_id: str,
+        item_id: str,
+        quantity: Decimal,
+        uom: str | None = None,
+        reference: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Record consumption (a cart scan, a cabinet pull): `{consumption_id, balance, breached,
+        event_id}`. Always sent with an Idempotency-Key (a new one unless given), so the client's
+        own retries of a lost answer never consume twice."""
+        body: dict[str, Any] = {"location_id": location_id, "item_id": item_id, "quantity": str(quantity), "uom": uom}
+        if reference is not None:
+            body["reference"] = reference
+        answer: dict[str, Any] = await self._client.request(
+            "POST", "/consumption", json=body, idempotency_key=idempotency_key or f"consume-{uuid.uuid4().hex}"
+        )
+        return answer
 
     async def reserve(self, request: ReservationRequest, *, idempotency_key: str) -> Reservation:
         body = await self._client.request(

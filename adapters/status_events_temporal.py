@@ -4,29 +4,26 @@ here). The status sync dedupes by event id, so a retried delivery is applied onc
 
 from __future__ import annotations
 
-import temporalio.workflow
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
 from domain.events import VendorStatusEvent
 from domain.status_sync import StatusSyncInput, status_sync_workflow_id
+from runtime.temporal_names import signal_name
 from workflows.status_sync import SupplierStatusSyncWorkflow
 
 
 async def deliver_status_event(client: Client, task_queue: str, event: VendorStatusEvent) -> str:
     """Signal-with-start the vendor's status-sync workflow (its `status_changed` signal); returns
-    its workflow id. `start_signal` takes a name in temporalio 1.35: it is resolved from the method
-    the way the SDK's own `WorkflowHandle.signal` does."""
+    its workflow id."""
     workflow_id = status_sync_workflow_id(event.vendor_id)
     await client.start_workflow(
         SupplierStatusSyncWorkflow.run,
         StatusSyncInput(vendor_id=event.vendor_id),
         id=workflow_id,
         task_queue=task_queue,
-        start_signal=temporalio.workflow._SignalDefinition.must_name_from_fn_or_str(
-            SupplierStatusSyncWorkflow.status_changed
-        ),
+        start_signal=signal_name(SupplierStatusSyncWorkflow.status_changed),
         start_signal_args=[event],
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from domain.base import DomainModel
 from domain.matching import Discrepancy, DiscrepancyKind
@@ -50,6 +51,7 @@ class DecisionKind(StrEnum):
     MASTER_DATA_CONFLICT = "master_data_conflict"  # a difference survivorship must not settle alone
     COMPLIANCE_REVIEW = "compliance_review"  # a supplier the rescreen found excluded, now on hold
     CREDENTIAL_RENEWAL = "credential_renewal"  # a credential about to expire
+    SOURCING_EXCEPTION = "sourcing_exception"  # stock to replenish and no eligible contracted vendor
 
 
 class ExceptionAction(StrEnum):
@@ -58,6 +60,8 @@ class ExceptionAction(StrEnum):
     ACCEPT_VARIANCE = "accept_variance"  # invoice: pay as billed
     REQUEST_CREDIT_MEMO = "request_credit_memo"  # invoice: hold, ask the supplier for a credit memo
     SHORT_PAY = "short_pay"  # invoice: pay what was received at the PO price
+    ORDER_FROM = "order_from"  # sourcing exception: order from the supplier and price the resolution names
+    DISMISS = "dismiss"  # sourcing exception: order nothing
 
 
 ACTIONS_FOR: dict[DecisionKind, tuple[ExceptionAction, ...]] = {
@@ -72,6 +76,7 @@ ACTIONS_FOR: dict[DecisionKind, tuple[ExceptionAction, ...]] = {
     DecisionKind.COMPLIANCE_REVIEW: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
     # approve: the renewed document is on file; reject: it will not be renewed (it expires)
     DecisionKind.CREDENTIAL_RENEWAL: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
+    DecisionKind.SOURCING_EXCEPTION: (ExceptionAction.ORDER_FROM, ExceptionAction.DISMISS),
     DecisionKind.INVOICE_EXCEPTION: (
         ExceptionAction.ACCEPT_VARIANCE,
         ExceptionAction.REQUEST_CREDIT_MEMO,
@@ -79,6 +84,18 @@ ACTIONS_FOR: dict[DecisionKind, tuple[ExceptionAction, ...]] = {
         ExceptionAction.REJECT,
     ),
 }
+
+
+class OrderFrom(DomainModel):
+    """A sourcing exception's resolution: the supplier and price to order from (outside contract
+    when `contract_ref` is None)."""
+
+    supplier_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+    unit_price: Decimal = Field(gt=0, max_digits=11, decimal_places=4)
+    uom: str | None = Field(default=None, min_length=1, max_length=8, pattern=r"^[A-Z0-9]+$",
+                            description="defaults to the balance's unit")  # fmt: skip
+    contract_ref: str | None = Field(default=None, min_length=1, max_length=40,
+                                     pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")  # fmt: skip
 
 
 class ExceptionResolution(DomainModel):
@@ -92,6 +109,15 @@ class ExceptionResolution(DomainModel):
         description="why: at least 3 characters besides spaces",
     )
     resolved_by: str = Field(default="unknown", min_length=1, max_length=120)
+    order_from: OrderFrom | None = Field(default=None, description="with order_from: the supplier and price")
+
+    @model_validator(mode="after")
+    def _order_from_with_its_action(self) -> ExceptionResolution:
+        if self.action is ExceptionAction.ORDER_FROM and self.order_from is None:
+            raise ValueError("order_from: name the supplier and unit price to order from")
+        if self.action is not ExceptionAction.ORDER_FROM and self.order_from is not None:
+            raise ValueError(f"order_from: only with the action order_from, not {self.action.value}")
+        return self
 
     @field_validator("reason")
     @classmethod

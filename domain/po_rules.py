@@ -199,6 +199,7 @@ def vendor_notification(po: PurchaseOrder, order_date: date) -> VendorNotificati
         order_date=order_date,
         ship_to=po.ship_to,
         currency=po.currency,
+        shipping=po.shipping,
         lines=[line.model_copy(update={"need_by": line.need_by or po.need_by}) for line in po.lines],
     )
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -69,6 +69,7 @@ Amount = Annotated[
     ),
 ]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD")]
+Shipping = Literal["standard", "expedited"]
 
 
 def _unique_lines(lines: Sequence[Any], what: str) -> None:
@@ -108,6 +109,7 @@ class PurchaseOrder(DomainModel):
     currency: Currency = "USD"
     order_date: IsoDate | None = Field(default=None, description="defaults to the day the workflow starts")
     need_by: IsoDate | None = None
+    shipping: Shipping = Field(default="standard", description="expedited: the vendor ships by the fastest way")
     lines: list[PurchaseOrderLine] = Field(min_length=1, max_length=MAX_LINES)
 
     @model_validator(mode="after")

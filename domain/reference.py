@@ -21,6 +21,10 @@ class Item(LenientModel):
     base_uom: str
     hazardous: bool = False
     serialized: bool = False
+    critical: bool = Field(
+        default=False, description="a stock-out harms patients: replenished expedited, approval skipped up to a limit"
+    )
+    preferred_supplier_id: str | None = Field(default=None, description="breaks a tie between equal contract prices")
 
     def to_base(self, quantity: Decimal, uom: str) -> Decimal:
         """Quantity in the base unit: 2 CS of an item with CS=10 is 20 BX."""

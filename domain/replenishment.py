@@ -23,7 +23,9 @@ from decimal import ROUND_CEILING, Decimal
 from pydantic import Field
 
 from domain.base import DomainModel
+from domain.po_models import SupplierStanding as CheckedSupplier
 from domain.reference import Contract, Item
+from domain.supplier import BLOCKS_PURCHASING
 
 
 class StockPosition(DomainModel):
@@ -59,6 +61,32 @@ class SupplierStanding(DomainModel):
             if refused:
                 return reason
         return None
+
+
+def standing_of(checked: CheckedSupplier, on: date) -> SupplierStanding:
+    """A supplier's standing for sourcing, from the very checks a PO's validation reads (the ERP
+    supplier, its vendor-management status and credentials), so sourcing never picks a supplier
+    the PO would then refuse."""
+    return SupplierStanding(
+        supplier_id=checked.supplier_id,
+        active=checked.exists and checked.erp_status in ("active", "on_hold"),
+        on_hold=checked.erp_status == "on_hold",
+        credentials_current=not any(d.expires_on is not None and d.expires_on < on for d in checked.credentials),
+        suspended=checked.vendor_status in BLOCKS_PURCHASING,
+    )
+
+
+def approval_limit(item: Item, limit: Decimal, critical_limit: Decimal) -> Decimal:
+    """Up to which order value a replenishment is ordered without a purchasing approval: an item
+    the item master flags critical (a stock-out harms patients) has the higher limit."""
+    return critical_limit if item.critical else limit
+
+
+def approval_note(item: Item, value: Decimal, limit: Decimal) -> str:
+    kind = "critical item's" if item.critical else "replenishment"
+    if value <= limit:
+        return f"no approval: {value} is within the {kind} limit of {limit}"
+    return f"purchasing approves: {value} is above the {kind} limit of {limit}"
 
 
 class Considered(DomainModel):

@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, computed_field, field_validator
 
 from domain.base import DomainModel, LenientModel
 from domain.purchasing import Invoice, PurchaseOrderLine
@@ -121,6 +121,10 @@ class ReservationRequest(DomainModel):
 
 
 class InventoryBalance(LenientModel):
+    """A location's stock of an item, in the balance's unit. `reserved` is the open quantity our
+    purchase orders reserved for the location, i.e. what is on order (`on_order`, the name
+    replenishment reads); `in_transit` has shipped but is not on the shelf yet."""
+
     location_id: str
     item_id: str
     uom: str
@@ -128,6 +132,17 @@ class InventoryBalance(LenientModel):
     par: Decimal | None = None
     reorder_point: Decimal | None = None
     reserved: Decimal = Decimal(0)
+    in_transit: Decimal = Decimal(0)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def on_order(self) -> Decimal:
+        return self.reserved
+
+    @property
+    def below_reorder_point(self) -> bool:
+        """On hand at or below the reorder point; never without a reorder point."""
+        return self.reorder_point is not None and self.on_hand <= self.reorder_point
 
 
 class VendorNotification(DomainModel):
@@ -138,6 +153,7 @@ class VendorNotification(DomainModel):
     order_date: date
     ship_to: str
     currency: str
+    shipping: str = "standard"
     lines: list[PurchaseOrderLine]
 
 

@@ -29,7 +29,7 @@ _PLACEHOLDERS = {DEV_PAYLOAD_KEY, DEV_WEBHOOK_SECRET, DEV_SANDBOX_TOKEN, DEV_JWT
 
 
 # The internal systems whose deliveries arrive at /v1/events (what a `systems` claim may name).
-EventSystem = Literal["erp", "vendor-management", "vendor-channel"]
+EventSystem = Literal["erp", "vendor-management", "vendor-channel", "inventory"]
 EVENT_SYSTEMS: tuple[str, ...] = get_args(EventSystem)
 SupplierRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     erp_webhook_url: str | None = Field(
         default=None, description="where the sandbox ERP sends receiving events; defaults to the API's receiver"
     )
+    inventory_webhook_url: str | None = Field(
+        default=None, description="where the sandbox inventory sends stock breaches; defaults to the API's receiver"
+    )
     http_timeout_seconds: float = 10.0
 
     # The governed API
@@ -125,6 +128,9 @@ class Settings(BaseSettings):
     sync_contracts_every_minutes: int = Field(default=24 * 60, ge=1, description="master-data-sync-contracts")
     compliance_rescreen_every_days: int = Field(default=30, ge=1, description="compliance-rescreen (LEIE)")
     credential_expiry_every_hours: int = Field(default=24, ge=1, description="credential-expiry")
+    replenishment_scan_every_minutes: int = Field(
+        default=15, ge=1, description="replenishment-scan: balances at or below their reorder point whose event was lost"
+    )
     schedule_catchup_window_minutes: int = Field(
         default=60, ge=1, description="how late a missed tick may still run (after the server was down)"
     )
@@ -150,6 +156,12 @@ class Settings(BaseSettings):
         default=Decimal(250_000), gt=0, description="a PO worth more needs a purchasing approval"
     )
     invoice_resolution_sla_hours: float = Field(default=48.0, gt=0, description="invoice exceptions")
+    replenishment_approval_limit: Decimal = Field(
+        default=Decimal(5_000), gt=0, description="a replenishment order worth more waits for a purchasing approval"
+    )
+    replenishment_critical_approval_limit: Decimal = Field(
+        default=Decimal(25_000), gt=0, description="the same for items the item master flags critical"
+    )
     telemetry: Literal["none", "console"] = "none"
 
     @model_validator(mode="after")
@@ -203,6 +215,10 @@ class Settings(BaseSettings):
     @property
     def resolved_erp_webhook_url(self) -> str:
         return self.erp_webhook_url or f"{self.api_url}/v1/events/erp-receipts"
+
+    @property
+    def resolved_inventory_webhook_url(self) -> str:
+        return self.inventory_webhook_url or f"{self.api_url}/v1/events/inventory"
 
     def load_survivorship_policy(self) -> SurvivorshipPolicy:
         """The policy file named by SUPPLYBRIDGE_SURVIVORSHIP_POLICY, else the one shipped

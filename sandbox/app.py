@@ -78,6 +78,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     dispatcher = WebhookDispatcher(database, WebhookTarget(url=config.webhook_url, secret=config.webhook_secret))
     dispatcher.targets[vendor_channel.NAME] = WebhookTarget(url=config.ack_webhook_url, secret=config.webhook_secret)
     dispatcher.targets[erp.NAME] = WebhookTarget(url=config.erp_webhook_url, secret=config.webhook_secret)
+    dispatcher.targets[inventory.NAME] = WebhookTarget(url=config.inventory_webhook_url, secret=config.webhook_secret)
     acknowledgements = vendor_channel.AckScheduler(database, dispatcher)
 
     @asynccontextmanager

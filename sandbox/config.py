@@ -22,6 +22,10 @@ class SandboxConfig(BaseModel):
     erp_webhook_url: str | None = Field(
         default=None, description="where the ERP posts receiving events (`receipt.recorded`, same secret)"
     )
+    inventory_webhook_url: str | None = Field(
+        default=None,
+        description="where inventory posts stock breaches (`stock.below_reorder_point`, same secret); none: they wait",
+    )
     reset: bool = Field(default=False, description="delete everything and seed again at start")
     synthetic: SyntheticSpec | None = Field(
         default=None, description="after seeding a fresh database, add synthetic suppliers (sandbox/synthetic.py)"

@@ -52,11 +52,14 @@ def list_contracts(
     paging: Paging,
     supplier_id: Annotated[str | None, Query()] = None,
     status: Annotated[str | None, Query()] = None,
+    item_id: Annotated[str | None, Query(description="contracts that price this item")] = None,
 ) -> dict[str, Any]:
     contracts = [
         c
         for c in _documents(session).all(CONTRACT)
-        if (not supplier_id or c.get("supplier_id") == supplier_id) and (not status or c.get("status") == status)
+        if (not supplier_id or c.get("supplier_id") == supplier_id)
+        and (not status or c.get("status") == status)
+        and (not item_id or any(p.get("item_id") == item_id for p in c.get("prices") or []))
     ]
     return paging.page(contracts)
 

@@ -3,6 +3,8 @@ holds and status, receipts against them, and invoice vouchers with holds and pay
 
 A PO number is unique: creating it twice is 409 `duplicate_po_number` (a keyed retry is
 answered by the idempotency middleware first). Only an open PO takes changes or receipts.
+A PO carries its `shipping` ("standard" or "expedited"); one stored before POs had it reads as
+"standard".
 """
 
 from __future__ import annotations
@@ -53,8 +55,12 @@ def _docs(session: Session) -> Documents:
     return Documents(session, NAME)
 
 
+def _shown(po: dict[str, Any]) -> dict[str, Any]:
+    return {**po, "shipping": po.get("shipping") or "standard"}
+
+
 def _require_po(docs: Documents, po_number: str) -> dict[str, Any]:
-    return docs.require(PO, po_number, label="purchase order")
+    return _shown(docs.require(PO, po_number, label="purchase order"))
 
 
 def _require_open(po: dict[str, Any]) -> None:
@@ -99,7 +105,7 @@ def list_purchase_orders(
     status: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
     found = [
-        po
+        _shown(po)
         for po in _docs(session).all(PO)
         if (not supplier_id or po["supplier_id"] == supplier_id) and (not status or po["status"] == status)
     ]

@@ -1,6 +1,8 @@
-"""Inventory (`/inventory`): on hand, par, reorder point and reservations per location and item,
-seeded from inventory.json. Quantities are decimal strings in the balance's unit; a reservation
-in another unit is converted with the item master (kept by contract management)."""
+"""Inventory (`/inventory`): on hand, par, reorder point, on order and in transit per location and
+item (seeded from inventory.json), and reservations. Quantities are decimal strings in the
+balance's unit; a reservation in another unit is converted with the item master (kept by contract
+management). The balance documents are in sandbox/inventory_balances.py; consumption and the
+`stock.below_reorder_point` webhooks it raises in sandbox/inventory_consumption.py."""
 
 from __future__ import annotations
 
@@ -12,53 +14,37 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from domain.reference import Item
 from domain.system_records import ReservationRequest
-from sandbox.db import DbSession, Documents, utc_now
+from sandbox import inventory_consumption
+from sandbox.db import DbSession, utc_now
 from sandbox.errors import SandboxError
+from sandbox.inventory_balances import (
+    BALANCE,
+    NAME,
+    adjust_balance,
+    balance_key,
+    convert_quantity,
+    inventory_documents,
+    is_below_reorder_point,
+    new_balance,
+    put_balance,
+    shown_balance,
+)
 from sandbox.paging import Paging
 from sandbox.seed import load_json
 from sandbox.system import SandboxSystem
+from sandbox.webhooks import add_webhook_admin_routes
 
-NAME = "inventory"
-BALANCE = "balance"
 RESERVATION = "reservation"
 
 router = APIRouter(prefix=f"/{NAME}", tags=[NAME])
+router.include_router(inventory_consumption.router)
+add_webhook_admin_routes(router, NAME, own_target=True)  # the target of the stock-breach webhooks
 
 
 class Fulfilment(BaseModel):
     quantity: Decimal = Field(gt=0)
     uom: str = Field(min_length=1, max_length=8)
-
-
-def _docs(session: Session) -> Documents:
-    return Documents(session, NAME)
-
-
-def _key(location_id: str, item_id: str) -> str:
-    return f"{location_id}:{item_id}"
-
-
-def _convert(session: Session, item_id: str, quantity: Decimal, from_uom: str, to_uom: str) -> Decimal:
-    if from_uom == to_uom:
-        return quantity
-    record = Documents(session, "contracts").get("item", item_id)
-    item = Item.model_validate(record) if record else None
-    if item is None or not item.converts(from_uom, to_uom):
-        raise SandboxError(422, "uom_mismatch", f"uom: {from_uom} cannot be converted to {to_uom} for {item_id}")
-    return item.convert(quantity, from_uom, to_uom)
-
-
-def _adjust(session: Session, location_id: str, item_id: str, **deltas: Decimal) -> None:
-    docs = _docs(session)
-    key = _key(location_id, item_id)
-    balance = docs.get(BALANCE, key)
-    if balance is None:
-        return
-    for field, delta in deltas.items():
-        balance[field] = str(Decimal(balance[field]) + delta)
-    docs.put(BALANCE, key, {**balance, "updated_at": utc_now()})
 
 
 @router.get("/balances")
@@ -67,35 +53,27 @@ def list_balances(
     paging: Paging,
     location_id: Annotated[str | None, Query()] = None,
     item_id: Annotated[list[str] | None, Query()] = None,
+    below_reorder_point: Annotated[
+        bool, Query(description="only balances whose on hand is at or below their reorder point")
+    ] = False,
 ) -> dict[str, Any]:
     found = [
-        b
-        for b in _docs(session).all(BALANCE)
-        if (not location_id or b["location_id"] == location_id) and (not item_id or b["item_id"] in item_id)
+        shown_balance(b)
+        for b in inventory_documents(session).all(BALANCE)
+        if (not location_id or b["location_id"] == location_id)
+        and (not item_id or b["item_id"] in item_id)
+        and (not below_reorder_point or is_below_reorder_point(b))
     ]
     return paging.page(found)
 
 
 @router.post("/reservations", status_code=201)
 def reserve(session: DbSession, request: ReservationRequest) -> dict[str, Any]:
-    docs = _docs(session)
-    key = _key(request.location_id, request.item_id)
-    balance = docs.get(BALANCE, key)
+    docs = inventory_documents(session)
+    balance = docs.get(BALANCE, balance_key(request.location_id, request.item_id))
     if balance is None:  # not stocked here yet: start a balance in the reserved unit
-        balance = docs.put(
-            BALANCE,
-            key,
-            {
-                "location_id": request.location_id,
-                "item_id": request.item_id,
-                "uom": request.uom,
-                "on_hand": "0",
-                "par": None,
-                "reorder_point": None,
-                "reserved": "0",
-            },
-        )
-    in_balance_unit = _convert(session, request.item_id, request.quantity, request.uom, balance["uom"])
+        balance = put_balance(docs, new_balance(request.location_id, request.item_id, request.uom))
+    in_balance_unit = convert_quantity(session, request.item_id, request.quantity, request.uom, balance["uom"])
     reservation_id = docs.next_id("RSV-", 6)
     body = {
         "reservation_id": reservation_id,
@@ -105,7 +83,7 @@ def reserve(session: DbSession, request: ReservationRequest) -> dict[str, Any]:
         "created_at": utc_now(),
     }
     docs.put(RESERVATION, reservation_id, body)
-    _adjust(session, request.location_id, request.item_id, reserved=in_balance_unit)
+    adjust_balance(session, request.location_id, request.item_id, reserved=in_balance_unit)
     return body
 
 
@@ -113,7 +91,8 @@ def reserve(session: DbSession, request: ReservationRequest) -> dict[str, Any]:
 def list_reservations(
     session: DbSession, paging: Paging, reference: Annotated[str | None, Query()] = None
 ) -> dict[str, Any]:
-    found = [r for r in _docs(session).all(RESERVATION) if not reference or str(r["reference"]).startswith(reference)]
+    reservations = inventory_documents(session).all(RESERVATION)
+    found = [r for r in reservations if not reference or str(r["reference"]).startswith(reference)]
     return paging.page(found)
 
 
@@ -123,37 +102,37 @@ def _open_quantity(reservation: dict[str, Any]) -> Decimal:
 
 @router.delete("/reservations/{reservation_id}")
 def release(session: DbSession, reservation_id: str) -> dict[str, Any]:
-    docs = _docs(session)
+    docs = inventory_documents(session)
     reservation = docs.require(RESERVATION, reservation_id, label="reservation")
     if reservation["status"] != "active":
         return reservation
-    balance = docs.get(BALANCE, _key(reservation["location_id"], reservation["item_id"])) or {}
-    left = _convert(
+    balance = docs.get(BALANCE, balance_key(reservation["location_id"], reservation["item_id"])) or {}
+    left = convert_quantity(
         session, reservation["item_id"], _open_quantity(reservation), reservation["uom"], balance.get("uom", "")
     ) if balance else Decimal(0)  # fmt: skip
-    _adjust(session, reservation["location_id"], reservation["item_id"], reserved=-left)
+    adjust_balance(session, reservation["location_id"], reservation["item_id"], reserved=-left)
     return docs.put(RESERVATION, reservation_id, {**reservation, "status": "released", "updated_at": utc_now()})
 
 
 @router.post("/reservations/{reservation_id}/fulfil")
 def fulfil(session: DbSession, reservation_id: str, request: Fulfilment) -> dict[str, Any]:
     """Goods arrived for the reservation: reserved goes down, on hand goes up."""
-    docs = _docs(session)
+    docs = inventory_documents(session)
     reservation = docs.require(RESERVATION, reservation_id, label="reservation")
     if reservation["status"] == "released":
         raise SandboxError(409, "reservation_released", f"reservation {reservation_id} was released")
-    quantity = _convert(session, reservation["item_id"], request.quantity, request.uom, reservation["uom"])
+    quantity = convert_quantity(session, reservation["item_id"], request.quantity, request.uom, reservation["uom"])
     applied = min(quantity, _open_quantity(reservation))
-    balance = docs.get(BALANCE, _key(reservation["location_id"], reservation["item_id"]))
+    balance = docs.get(BALANCE, balance_key(reservation["location_id"], reservation["item_id"]))
     if balance is not None:
         unit = balance["uom"]
         item = reservation["item_id"]
-        _adjust(
+        adjust_balance(
             session,
             reservation["location_id"],
             item,
-            reserved=-_convert(session, item, applied, reservation["uom"], unit),
-            on_hand=_convert(session, item, quantity, reservation["uom"], unit),
+            reserved=-convert_quantity(session, item, applied, reservation["uom"], unit),
+            on_hand=convert_quantity(session, item, quantity, reservation["uom"], unit),
         )
     fulfilled = Decimal(reservation["fulfilled_quantity"]) + applied
     status = "fulfilled" if fulfilled >= Decimal(reservation["quantity"]) else "active"
@@ -161,19 +140,23 @@ def fulfil(session: DbSession, reservation_id: str, request: Fulfilment) -> dict
     return docs.put(RESERVATION, reservation_id, body)
 
 
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def _seed(session: Session, seed_dir: Path) -> None:
-    docs = _docs(session)
+    docs = inventory_documents(session)
     for row in load_json(seed_dir, "inventory.json"):
-        body = {
-            "location_id": row["location_id"],
-            "item_id": row["item_id"],
-            "uom": row["uom"],
-            "on_hand": str(row.get("on_hand", 0)),
-            "par": None if row.get("par") is None else str(row["par"]),
-            "reorder_point": None if row.get("reorder_point") is None else str(row["reorder_point"]),
-            "reserved": "0",
-        }
-        docs.put(BALANCE, _key(row["location_id"], row["item_id"]), body)
+        balance = new_balance(
+            row["location_id"],
+            row["item_id"],
+            row["uom"],
+            on_hand=str(row.get("on_hand", 0)),
+            par=_optional_text(row.get("par")),
+            reorder_point=_optional_text(row.get("reorder_point")),
+            in_transit=str(row.get("in_transit", 0)),
+        )
+        put_balance(docs, balance)
 
 
 SYSTEM = SandboxSystem(name=NAME, router=router, seed=_seed)

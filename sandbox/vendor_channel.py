@@ -13,7 +13,6 @@ answers, everyone else accepts. Notifying the same PO twice sends one acknowledg
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -30,7 +29,7 @@ from domain.system_records import VendorNotification
 from sandbox.db import DbSession, Documents, SandboxDatabase, utc_now
 from sandbox.paging import Paging
 from sandbox.system import SandboxSystem
-from sandbox.webhooks import OUTBOX, WebhookDispatcher, WebhookTarget, new_outbox_entry, outbox_view
+from sandbox.webhooks import OUTBOX, WebhookDispatcher, add_webhook_admin_routes, new_outbox_entry, outbox_view
 
 logger = logging.getLogger("sandbox.vendor_channel")
 
@@ -48,11 +47,6 @@ router = APIRouter(prefix=f"/{NAME}", tags=[NAME])
 class Behaviour(BaseModel):
     mode: Mode
     delay_seconds: float = Field(default=DEFAULT_DELAY, ge=0, le=3600)
-
-
-class WebhookSettings(BaseModel):
-    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
-    secret: str | None = Field(default=None, max_length=500, description="null keeps the current secret")
 
 
 def _docs(session: Session) -> Documents:
@@ -199,7 +193,10 @@ def receive_purchase_order(session: DbSession, request: Request, notification: V
 
 @router.get("/purchase-orders/{po_number}")
 def get_purchase_order(session: DbSession, po_number: str) -> dict[str, Any]:
-    return _docs(session).require(NOTIFICATION, po_number, label="purchase order notification")
+    """The notification as received, with its `shipping` ("standard" for one stored before
+    notifications carried it) and its acknowledgement once sent."""
+    record = _docs(session).require(NOTIFICATION, po_number, label="purchase order notification")
+    return {**record, "shipping": record.get("shipping") or "standard"}
 
 
 @router.delete("/purchase-orders/{po_number}")
@@ -231,21 +228,7 @@ def set_behaviour(session: DbSession, supplier_id: str, behaviour: Behaviour) ->
     return {"supplier_id": supplier_id, **behaviour.model_dump()}
 
 
-@router.get("/admin/webhook")
-def get_webhook(request: Request) -> dict[str, Any]:
-    target = _scheduler(request).dispatcher.target_for(NAME)
-    return {"url": target.url, "secret_configured": bool(target.secret)}
-
-
-@router.put("/admin/webhook")
-async def set_webhook(request: Request, settings: WebhookSettings, response: Response) -> dict[str, Any]:
-    dispatcher = _scheduler(request).dispatcher
-    current = dispatcher.target_for(NAME)
-    secret = settings.secret if settings.secret is not None else current.secret
-    dispatcher.targets[NAME] = WebhookTarget(url=settings.url, secret=secret)
-    with contextlib.suppress(Exception):
-        await dispatcher.requeue_pending(NAME)
-    return {"url": settings.url, "secret_configured": bool(secret)}
+add_webhook_admin_routes(router, NAME, own_target=True)
 
 
 def _seed(session: Session, seed_dir: Path) -> None:

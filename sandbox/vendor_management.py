@@ -30,7 +30,7 @@ from sandbox.errors import SandboxError
 from sandbox.paging import Paging
 from sandbox.seed import load_json
 from sandbox.system import SandboxSystem
-from sandbox.webhooks import OUTBOX, WebhookDispatcher, new_outbox_entry, outbox_view
+from sandbox.webhooks import OUTBOX, WebhookDispatcher, add_webhook_admin_routes, new_outbox_entry, outbox_view
 
 NAME = "vendor-management"
 REGISTRATION = "registration"
@@ -73,11 +73,6 @@ class ErpLink(BaseModel):
 class StatusChangeRequest(BaseModel):
     status: Literal["suspended", "credential_expired", "reinstated", "active"]
     reason: str | None = Field(default=None, max_length=500)
-
-
-class WebhookSettings(BaseModel):
-    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
-    secret: str | None = Field(default=None, max_length=500, description="null keeps the current secret")
 
 
 def _documents(session: Session) -> Documents:
@@ -233,20 +228,7 @@ def list_events(session: DbSession, paging: Paging) -> dict[str, Any]:
     return paging.page([outbox_view(entry) for entry in _documents(session).all(OUTBOX)])
 
 
-@router.get("/admin/webhook")
-def get_webhook(request: Request) -> dict[str, Any]:
-    target = _dispatcher(request).target
-    return {"url": target.url, "secret_configured": bool(target.secret)}
-
-
-@router.put("/admin/webhook")
-async def set_webhook(request: Request, settings: WebhookSettings) -> dict[str, Any]:
-    dispatcher = _dispatcher(request)
-    dispatcher.target.url = settings.url
-    if settings.secret is not None:
-        dispatcher.target.secret = settings.secret
-    await dispatcher.requeue_pending(NAME)
-    return {"url": dispatcher.target.url, "secret_configured": bool(dispatcher.target.secret)}
+add_webhook_admin_routes(router, NAME, own_target=False)  # the shared target (`webhook_url`)
 
 
 def _seed(session: Session, seed_dir: Path) -> None:

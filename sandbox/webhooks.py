@@ -8,6 +8,7 @@ minute in all) while the receiver is down or answers non-2xx, then marks it fail
 at least once: receivers deduplicate on `X-SupplyBridge-Event-Id`.
 
 While no webhook URL is configured events stay pending; setting a target requeues them.
+`add_webhook_admin_routes` gives a system its `GET/PUT /admin/webhook` to read and switch its target.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 
 import anyio.to_thread
 import httpx
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 
 from runtime.webhooks import SIGNATURE_HEADER, sign
 from sandbox.db import Documents, SandboxDatabase, utc_now
@@ -35,6 +38,14 @@ RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 class WebhookTarget:
     url: str | None
     secret: str
+
+
+class WebhookSettings(BaseModel):
+    """A system's webhook target as `PUT /<system>/admin/webhook` sets it; `url: null` switches
+    deliveries off (events stay pending until a URL is set again)."""
+
+    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+    secret: str | None = Field(default=None, max_length=500, description="null keeps the current secret")
 
 
 def new_outbox_entry(event: dict[str, Any]) -> dict[str, Any]:
@@ -177,3 +188,38 @@ class WebhookDispatcher:
             if entry is not None:
                 docs.put(OUTBOX, event_id, {**entry, "delivery": delivery})
                 session.commit()
+
+
+def add_webhook_admin_routes(router: APIRouter, system: str, *, own_target: bool) -> None:
+    """Add `GET /admin/webhook` and `PUT /admin/webhook` for `system` to its router.
+
+    `own_target`: the system posts to its own target (`dispatcher.targets[system]`: the vendor
+    channel, the ERP, inventory); otherwise to the shared `dispatcher.target` (vendor management,
+    whose URL the sandbox's `webhook_url` configures). Setting a target requeues the system's
+    pending events, so switching a target off and on again delivers what waited meanwhile. The
+    secret is never shown: only whether one is configured.
+    """
+
+    def target_of(dispatcher: WebhookDispatcher) -> WebhookTarget:
+        if not own_target:
+            return dispatcher.target
+        if system not in dispatcher.targets:  # never fall back to the shared target's URL
+            dispatcher.targets[system] = WebhookTarget(url=None, secret=dispatcher.target.secret)
+        return dispatcher.targets[system]
+
+    def shown(target: WebhookTarget) -> dict[str, Any]:
+        return {"url": target.url, "secret_configured": bool(target.secret)}
+
+    @router.get("/admin/webhook")
+    def get_webhook(request: Request) -> dict[str, Any]:
+        return shown(target_of(request.app.state.webhooks))
+
+    @router.put("/admin/webhook")
+    async def set_webhook(request: Request, settings: WebhookSettings) -> dict[str, Any]:
+        dispatcher: WebhookDispatcher = request.app.state.webhooks
+        target = target_of(dispatcher)
+        target.url = settings.url
+        if settings.secret is not None:
+            target.secret = settings.secret
+        await dispatcher.requeue_pending(system)
+        return shown(target)

@@ -1,7 +1,8 @@
-"""supplybridge: onboard suppliers, submit and follow purchase orders and invoices, decide open
-exceptions, run the stack. Every command takes --json and then prints exactly one JSON object
-(with "ok": true or false). Exit codes: 0 done (or waiting for a person), 1 the platform could
-not do it, 2 bad input or usage, 3 the business process rejected the request."""
+"""supplybridge: onboard suppliers, submit and follow purchase orders and invoices, follow
+replenishments, decide open exceptions, run the stack. Every command takes --json and then
+prints exactly one JSON object (with "ok": true or false). Exit codes: 0 done (or waiting for a
+person), 1 the platform could not do it, 2 bad input or usage, 3 the business process rejected
+the request."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from starter import (
     cli_onboarding,
     cli_procurement,
     cli_queues,
+    cli_replenishment,
     cli_services,
 )
 from starter.output import ExitCode, print_error
@@ -74,6 +76,8 @@ app.add_typer(cli_governance.token_app, name="token")
 app.add_typer(cli_governance.audit_app, name="audit")
 app.add_typer(cli_master_data.schedules_app, name="schedules")
 app.add_typer(cli_master_data.sync_app, name="sync")
+app.add_typer(cli_replenishment.inventory_app, name="inventory")
+app.add_typer(cli_replenishment.replenishment_app, name="replenishment")
 
 
 def main() -> None:

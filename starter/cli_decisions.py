@@ -1,16 +1,20 @@
 """Decisions people owe a process: `supplybridge exceptions list|resolve`, and `approve` /
 `reject`, which are `exceptions resolve --action approve|reject` under the names a reviewer of
 a possible duplicate supplier looks for. Each decision is the run's `resolve_exception` Update
-(starter/operations/messages.py); the run's validator refuses what does not apply (exit 2)."""
+(starter/operations/messages.py); the run's validator refuses what does not apply (exit 2).
+
+A replenishment's sourcing exception is resolved with `--action order_from` and the supplier and
+price to order from (`--supplier`, `--price`, optionally `--uom` and `--contract`), or
+`--action dismiss`; those options with another action are refused (exit 2, naming the option)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
-from domain.decisions import ExceptionAction, ExceptionResolution
+from domain.decisions import ExceptionAction, ExceptionResolution, OrderFrom
 from runtime.temporal_client import connect
 from starter import operations as ops
 from starter.cli_common import (
@@ -42,6 +46,7 @@ def decide(
     wait: bool,
     timeout: float,
     as_json: bool,
+    order_from: OrderFrom | None = None,
 ) -> int:
     """Resolve the open decision of the run `run` names (a workflow id, PO number, invoice key or
     vendor id) and print the run (once it settled, with `wait`): exit 0 whatever was decided, 1 if
@@ -49,7 +54,7 @@ def decide(
     ended: "... is completed (outcome X)") or no such run."""
     settings = settings_from(ctx)
     try:
-        resolution = ExceptionResolution(action=action, reason=reason, resolved_by=by)
+        resolution = ExceptionResolution(action=action, reason=reason, resolved_by=by, order_from=order_from)
     except ValidationError as error:
         return print_error("invalid decision", as_json, code=ExitCode.BAD_INPUT, errors=field_errors(error))
 
@@ -70,7 +75,8 @@ def decide(
 def exceptions_list(
     ctx: typer.Context,
     team: Annotated[
-        str | None, typer.Option("--team", help="pricing, receiving, accounts-payable, contracting (+ managers)")
+        str | None,
+        typer.Option("--team", help="pricing, receiving, accounts-payable, contracting, purchasing (+ managers)"),
     ] = None,
     as_json: JsonOpt = False,
 ) -> int:
@@ -114,11 +120,54 @@ def exceptions_resolve(
     by: ByOpt = USER,
     wait: WaitOpt = True,
     timeout: TimeoutOpt = WAIT_SECONDS,
+    supplier: Annotated[str | None, typer.Option("--supplier", help="order_from: ERP supplier id.")] = None,
+    price: Annotated[str | None, typer.Option("--price", help="order_from: unit price (decimal).")] = None,
+    uom: Annotated[str | None, typer.Option("--uom", help="order_from: unit (default: the balance's).")] = None,
+    contract: Annotated[str | None, typer.Option("--contract", help="order_from: contract id (none: off).")] = None,
     as_json: JsonOpt = False,
 ) -> int:
     """Resolve an open exception or review (the id `exceptions list` shows); the process then
-    continues on its own."""
-    return decide(ctx, run, action, reason, by, wait, timeout, as_json)
+    continues on its own. A sourcing exception: --action order_from --supplier S --price P, or
+    --action dismiss."""
+    given = {"supplier_id": supplier, "unit_price": price, "uom": uom, "contract_ref": contract}
+    order_from, errors = order_from_options(action, given)
+    if errors:
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        return print_error(f"invalid decision: {detail}", as_json, code=ExitCode.BAD_INPUT, errors=errors)
+    return decide(ctx, run, action, reason, by, wait, timeout, as_json, order_from)
+
+
+# OrderFrom's fields as `exceptions resolve` names them
+ORDER_FROM_OPTIONS = {
+    "supplier_id": "--supplier",
+    "unit_price": "--price",
+    "uom": "--uom",
+    "contract_ref": "--contract",
+}
+
+
+def order_from_options(
+    action: ExceptionAction, given: dict[str, str | None]
+) -> tuple[OrderFrom | None, list[dict[str, str]]]:
+    """The `order_from` the options name (only with the action order_from, which needs at least
+    the supplier and price), or [{field: the option, reason}] for each option at fault."""
+    named: dict[str, Any] = {field: value for field, value in given.items() if value is not None}
+    if action is not ExceptionAction.ORDER_FROM:
+        reason = f"only with --action order_from, not {action.value}"
+        return None, [{"field": ORDER_FROM_OPTIONS[field], "reason": reason} for field in named]
+    required = {"supplier_id": "the supplier to order from", "unit_price": "the unit price to order at"}
+    missing = [
+        {"field": ORDER_FROM_OPTIONS[field], "reason": f"order_from needs {what}"}
+        for field, what in required.items()
+        if field not in named
+    ]
+    if missing:
+        return None, missing
+    try:
+        return OrderFrom.model_validate(named), []
+    except ValidationError as error:
+        found = [(str(e["loc"][0]) if e["loc"] else "order_from", e["msg"]) for e in error.errors()]
+        return None, [{"field": ORDER_FROM_OPTIONS.get(field, field), "reason": reason} for field, reason in found]
 
 
 DeciderOpt = Annotated[str, typer.Option("--by", help="Who decides.")]

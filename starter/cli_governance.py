@@ -28,7 +28,9 @@ SuppliersOpt = Annotated[
 ]
 SystemsOpt = Annotated[
     list[str] | None,
-    typer.Option("--system", help="System whose events it may send: erp, vendor-management, vendor-channel."),
+    typer.Option(
+        "--system", help="System whose events it may send: erp, vendor-management, vendor-channel, inventory."
+    ),
 ]
 
 

@@ -125,9 +125,9 @@ def sandbox(
     """Serve the sandbox external systems on one port, each under its prefix: /erp (suppliers, POs,
     receipts, vouchers), /vendor-management (registrations, credentials, status webhooks),
     /contracts, /screening (OIG LEIE exclusions, TIN match), /inventory (balances,
-    reservations), /vendor-channel (PO notifications, acknowledgement webhooks), /ap (AP
-    automation: invoices, payment approvals, disputes), /analytics (golden supplier and item
-    dimensions), and /admin/faults (fault injection)."""
+    reservations, consumption, stock-breach webhooks), /vendor-channel (PO notifications,
+    acknowledgement webhooks), /ap (AP automation: invoices, payment approvals, disputes),
+    /analytics (golden supplier and item dimensions), and /admin/faults (fault injection)."""
     from sandbox.server import create_app
     from sandbox.synthetic import SyntheticSpec
     from starter.stack import sandbox_config

@@ -29,6 +29,7 @@ from runtime.settings import Settings
 from runtime.signals import stop_event_on_signals
 from starter import operations as ops
 from starter.demo_master_data import master_data
+from starter.demo_replenishment import replenishment
 from starter.demo_report import DemoProgress, Row, print_report
 from starter.output import ExitCode, console, print_json
 from starter.stack import EmbeddedStack
@@ -277,6 +278,7 @@ async def run_demo(settings: Settings, *, keep_running: bool, as_json: bool, exa
         new_supplier = next((result for row, result in onboarded if row.name == "new-supplier.json" and row.ok), None)
         if new_supplier is not None and new_supplier.erp_supplier_id:
             progress.add(await _suspend_and_watch(stack, new_supplier.vendor_id, new_supplier.erp_supplier_id))
+        await replenishment(stack, progress)
         await _procurement(stack, examples, progress)
         await master_data(stack, progress)
         _report(progress, as_json)

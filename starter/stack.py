@@ -43,6 +43,7 @@ def sandbox_config(settings: Settings, *, reset: bool = False) -> SandboxConfig:
         webhook_url=settings.resolved_vendor_webhook_url,
         ack_webhook_url=settings.resolved_vendor_channel_webhook_url,
         erp_webhook_url=settings.resolved_erp_webhook_url,
+        inventory_webhook_url=settings.resolved_inventory_webhook_url,
         webhook_secret=settings.webhook_secret.get_secret_value(),
         reset=reset,
     )

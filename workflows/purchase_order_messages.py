@@ -9,6 +9,7 @@ except a receipt, which is recorded in the ERP under the PO's lock.
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.purchasing import PoAcknowledgement, Receipt, ReceiptLine
     from workflows.kit.calls import call_local
+    from workflows.purchase_order_parent import tell_parent
     from workflows.purchase_order_state import SEEN_EVENTS_KEPT, PurchaseOrderState
 
 
@@ -150,6 +152,9 @@ class PurchaseOrderMessages(PurchaseOrderState):
         progress = self._progress
         if progress.received_in_full_at is None and all(line.open_to_receive <= 0 for line in progress.lines):
             progress.received_in_full_at = workflow.now()  # the invoice's SLA starts
+            if workflow.info().parent is not None:  # a replenishment waits for its goods
+                notice = self._progress_notice("purchase_order.received_in_full")
+                self._telling_parent.append(asyncio.create_task(tell_parent(notice)))
 
     @workflow.signal(name="receipt_recorded")
     def receipt_recorded(self, receipt: Receipt) -> None:

@@ -30,12 +30,14 @@ with workflow.unsafe.imports_passed_through():
         ReleaseInput,
     )
     from domain.purchasing import PoAcknowledgement
+    from domain.replenishment_models import PoProgressNotice
     from domain.validation import ValidationIssue
     from workflows.kit.board import Board
     from workflows.kit.calls import COMPENSATION_DEADLINE, call_local
     from workflows.kit.compensation import Compensations
     from workflows.kit.decisions import Cancelled, DecisionGate
     from workflows.kit.events import EventPublisher
+    from workflows.purchase_order_parent import tell_parent
 
 TERMINAL = (PoStage.COMPLETED, PoStage.FAILED)
 SEEN_EVENTS_KEPT = 500
@@ -83,6 +85,7 @@ class PurchaseOrderState:
         self._lock = asyncio.Lock()
         self._outcome: PoOutcome | None = None
         self._compensated: list[str] = []
+        self._telling_parent: list[asyncio.Task[None]] = []
 
     # --- compensation ---------------------------------------------------------------------------
 
@@ -192,6 +195,12 @@ class PurchaseOrderState:
 
     async def _publish(self, event_type: str, data: dict[str, object]) -> None:
         await self._events.publish(self._po.po_number, event_type, {"supplier_id": self._po.supplier_id, **data})
+        await tell_parent(self._progress_notice(event_type))
+
+    def _progress_notice(self, event_type: str) -> PoProgressNotice:
+        received = all(line.open_to_receive <= 0 for line in self._progress.lines)
+        return PoProgressNotice(po_number=self._po.po_number, event=event_type,
+                                stage=self._shown(self._board.stage), received_in_full=received)  # fmt: skip
 
     def _finish(self, outcome: PoOutcome) -> None:
         self._outcome = outcome

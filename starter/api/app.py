@@ -1,7 +1,8 @@
-"""The platform API: the governed /v1 process API (starter/api/v1.py), the external systems'
-signed webhooks (starter/api/webhooks.py), health and readiness, and the remote payload codec
-the Temporal UI and CLI use to show encrypted payloads (starter/api/codec_routes.py: behind a
-login outside development).
+"""The platform API: the governed /v1 process API (starter/api/v1.py, replenishments in
+starter/api/replenishments.py), the external systems' signed webhooks (starter/api/webhooks.py,
+the inventory's in starter/api/inventory_events.py), health and readiness, and the remote
+payload codec the Temporal UI and CLI use to show encrypted payloads (starter/api/codec_routes.py:
+behind a login outside development).
 
 Every 4xx/5xx is a problem-details body (starter/api/problems.py). Interactive docs at /docs and
 /redoc, the OpenAPI document at /openapi.json. The docs' Swagger UI and ReDoc scripts are served
@@ -24,7 +25,7 @@ from temporalio.client import Client
 from runtime.codec import codec_from_settings
 from runtime.settings import Settings
 from runtime.temporal_client import connect
-from starter.api import codec_routes, oauth, problems, v1, webhooks
+from starter.api import codec_routes, inventory_events, oauth, problems, replenishments, v1, webhooks
 from starter.api.deps import TemporalClient
 from starter.api.guards import AddressRateLimit, BodyLimits, RateLimiter
 from starter.api.problems import problem
@@ -102,7 +103,9 @@ def create_app(settings: Settings, *, client: Client | None = None, store: Store
         return JSONResponse({"status": "ready"})
 
     app.include_router(v1.router)
+    app.include_router(replenishments.router)
     app.include_router(oauth.router)
     app.include_router(webhooks.router)
+    app.include_router(inventory_events.router)
     app.include_router(codec_routes.router)
     return app

@@ -1,12 +1,13 @@
 """Inbound events of the external systems, each turned into a signal to the process it concerns:
 vendor status changes (vendor management -> supplier status sync), PO acknowledgements (vendor
-channel or a vendor partner -> PO workflow), ERP receipts (ERP -> PO workflow).
+channel or a vendor partner -> PO workflow), ERP receipts (ERP -> PO workflow); the inventory
+system's stock breaches (-> replenishment) in starter/api/inventory_events.py, through `receive_event`.
 
 Who may send what. A delivery signed with the shared webhook secret
 (`X-SupplyBridge-Signature: t=<unix time>,v1=<HMAC-SHA256 of "t.body">`,
 `SUPPLYBRIDGE_WEBHOOK_SECRET`) is the internal system the route belongs to: `vendor-management`,
-`vendor-channel`, `erp`. Without a signature, a bearer token or API key with `events:write` must
-say what it speaks for: `systems` (one of those three: that system's events only) and/or
+`vendor-channel`, `erp`, `inventory`. Without a signature, a bearer token or API key with
+`events:write` must say what it speaks for: `systems` (of those: that system's events only) and/or
 `suppliers` (ERP supplier ids: acknowledgements of those suppliers' POs only, never vendor
 status or receipts). The PO's supplier is read from its workflow's status query; a PO that is
 not one of the caller's suppliers' (or does not exist) is the same 403, so a partner cannot
@@ -91,6 +92,7 @@ class EventRoute:
     system: str  # whose signed deliveries these are
     record_type: str
     key_field: str  # the body field naming the record
+    workflow_of: Callable[[Any], str] | None = None  # the run an event goes to; a PO's or status sync's if None
 
 
 VENDOR_STATUS = EventRoute("vendor_status", "vendor-management", "supplier", "vendor_id")
@@ -196,6 +198,8 @@ def _event_id(event: BaseModel) -> str | None:
 
 
 def _workflow_id(route: EventRoute, event: BaseModel) -> str:
+    if route.workflow_of is not None:
+        return route.workflow_of(event)
     if isinstance(event, VendorStatusEvent):
         return status_sync_workflow_id(event.vendor_id)
     return purchase_order_workflow_id(str(getattr(event, "po_number", "")))
@@ -310,19 +314,35 @@ EVENT_BODIES: dict[str, type[BaseModel]] = {
 }
 
 
+def register_event_body(path: str, model: type[BaseModel]) -> None:
+    """An event route kept in its own module (starter/api/inventory_events.py) documents its body
+    here, so this module never imports the routes that extend it."""
+    EVENT_BODIES[path] = model
+
+
 def document_event_bodies(document: dict[str, Any]) -> dict[str, Any]:
-    """Each event route's request body, as its model, in the OpenAPI document."""
+    """Each event route's request body, as its model, in the OpenAPI document. A body model that
+    a response also shows (a `StockBreach` in a `ReplenishmentStatus`) is documented as accepted,
+    as `<Name>-Input` (FastAPI's own naming), never as the response's form (decimals as strings)."""
     _, definitions = models_json_schema(
         [(model, "validation") for model in EVENT_BODIES.values()], ref_template="#/components/schemas/{model}"
     )
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    for name, schema in definitions.get("$defs", {}).items():
-        schemas.setdefault(name, schema)
+    renamed: dict[str, str] = {}
+    while True:  # a model whose nested model was renamed differs too: rename until none clashes
+        text = json.dumps(definitions.get("$defs", {}))
+        for name, new in renamed.items():
+            text = text.replace(f'"#/components/schemas/{name}"', f'"#/components/schemas/{new}"')
+        bodies: dict[str, Any] = json.loads(text)
+        clashes = {n for n, schema in bodies.items() if n not in renamed and schemas.get(n, schema) != schema}
+        if not clashes:
+            break
+        renamed |= {name: f"{name}-Input" for name in clashes}
+    for name, schema in bodies.items():
+        schemas.setdefault(renamed.get(name, name), schema)
     for path, model in EVENT_BODIES.items():
         operation = document.get("paths", {}).get(path, {}).get("post")
         if operation is not None:
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
-            }
+            ref = f"#/components/schemas/{renamed.get(model.__name__, model.__name__)}"
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": ref}}}}
     return document

@@ -23,6 +23,7 @@ from domain.master_data.sync import ConflictStatus
 from domain.onboarding import OnboardingStatus
 from domain.po_models import CancelRequest, PoResult, PoStatus, ReceiptRequest
 from domain.purchasing import PoAcknowledgement, Receipt, purchase_order_workflow_id
+from domain.replenishment_models import ReplenishmentStatus
 from starter.operations.processes import deciding_workflow
 from starter.operations.runs import (
     QUERY_TIMEOUT,
@@ -38,7 +39,7 @@ A = TypeVar("A", bound=BaseModel)
 E = TypeVar("E", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel)
 # what a deciding workflow's status query and Update answer
-Decided = OnboardingStatus | PoStatus | InvoiceStatus | ConflictStatus | ReviewTaskStatus
+Decided = OnboardingStatus | PoStatus | InvoiceStatus | ConflictStatus | ReviewTaskStatus | ReplenishmentStatus
 
 
 class _Deciding(Protocol):

@@ -5,19 +5,17 @@ does: no workflow, update, signal or query name is spelled out in starter/."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-import temporalio.workflow
-
 from domain.onboarding import onboarding_workflow_id
 from domain.purchasing import invoice_workflow_id, purchase_order_workflow_id
+from runtime.temporal_names import signal_name as signal_name  # re-exported for the starters
 from workflows.compliance import ComplianceRescreenWorkflow, CredentialExpiryWorkflow, ReviewTaskWorkflow
 from workflows.invoice import InvoiceWorkflow
 from workflows.master_data_conflict import MasterDataConflictWorkflow
 from workflows.master_data_sync import MasterDataSyncWorkflow
 from workflows.onboarding import SupplierOnboardingWorkflow
 from workflows.purchase_order import PurchaseOrderWorkflow
+from workflows.replenishment import ReplenishmentWorkflow
+from workflows.replenishment_scan import ReplenishmentScanWorkflow
 from workflows.status_sync import SupplierStatusSyncWorkflow
 
 # The workflows that open decisions for a team: each has a `status` query whose answer carries
@@ -28,6 +26,7 @@ DecidingWorkflow = (
     | type[InvoiceWorkflow]
     | type[MasterDataConflictWorkflow]
     | type[ReviewTaskWorkflow]
+    | type[ReplenishmentWorkflow]
 )
 Process = (
     DecidingWorkflow
@@ -35,6 +34,7 @@ Process = (
     | type[MasterDataSyncWorkflow]
     | type[ComplianceRescreenWorkflow]
     | type[CredentialExpiryWorkflow]
+    | type[ReplenishmentScanWorkflow]
 )
 
 # Id prefixes, as domain/onboarding.py, domain/purchasing.py and domain/status_sync.py build the ids.
@@ -45,8 +45,10 @@ _DECIDING: tuple[tuple[str, DecidingWorkflow], ...] = (
     ("master-data-conflict-", MasterDataConflictWorkflow),
     ("compliance-review-", ReviewTaskWorkflow),
     ("credential-renewal-", ReviewTaskWorkflow),
+    ("replenishment-", ReplenishmentWorkflow),
 )
 _BY_PREFIX: tuple[tuple[str, Process], ...] = (
+    ("replenishment-scan", ReplenishmentScanWorkflow),  # before `replenishment-` (in _DECIDING)
     *_DECIDING,
     ("supplier-status-", SupplierStatusSyncWorkflow),
     ("master-data-sync-", MasterDataSyncWorkflow),
@@ -62,7 +64,9 @@ def workflow_for(workflow_id: str) -> Process | None:
 
 def deciding_workflow(workflow_id: str) -> DecidingWorkflow | None:
     """The workflow class of a run that may hold a decision (supplier review, PO approval,
-    invoice exception); None for any other id."""
+    invoice exception); None for any other id (a `replenishment-scan-...` run decides nothing)."""
+    if workflow_for(workflow_id) is ReplenishmentScanWorkflow:
+        return None
     return next((cls for prefix, cls in _DECIDING if workflow_id.startswith(prefix)), None)
 
 
@@ -77,16 +81,3 @@ def run_id_candidates(ref: str) -> list[str]:
         return [invoice_workflow_id(supplier, number)]
     invoice_key = f"invoice-{ref}"  # an invoice key is its workflow id without the prefix
     return [purchase_order_workflow_id(ref), invoice_key, onboarding_workflow_id(ref), ref]
-
-
-def signal_name(signal: Callable[[Any, Any], None]) -> str:
-    """The registered name of a `@workflow.signal` method.
-
-    Needed only for signal-with-start: `Client.start_workflow(start_signal=...)` takes a string
-    in temporalio 1.35 (temporalio/client/_client.py), unlike `WorkflowHandle.signal`, which takes
-    the method. It resolves the method the way the SDK's own `WorkflowHandle.signal` does
-    (`temporalio.workflow._SignalDefinition.must_name_from_fn_or_str`, exported in
-    `temporalio.workflow.__all__`), so the name stays where the workflow declares it; a method
-    that is not a signal raises here, at the call, rather than signalling a name nobody handles.
-    """
-    return temporalio.workflow._SignalDefinition.must_name_from_fn_or_str(signal)

@@ -36,8 +36,10 @@ from domain.compliance import ComplianceInput
 from domain.master_data.policy import Entity
 from domain.master_data.sync import MasterDataSyncInput
 from runtime.settings import Settings
+from starter.operations.replenishments import replenishment_policy
 from workflows.compliance import ComplianceRescreenWorkflow, CredentialExpiryWorkflow
 from workflows.master_data_sync import MasterDataSyncWorkflow
+from workflows.replenishment_scan import ReplenishmentScanWorkflow
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,16 @@ def _compliance(workflow: Any, workflow_id: str, summary: str) -> Callable[[Sett
     return action
 
 
+def _scan(settings: Settings) -> ScheduleActionStartWorkflow:
+    return ScheduleActionStartWorkflow(
+        ReplenishmentScanWorkflow.run,
+        replenishment_policy(settings),
+        id="replenishment-scan",
+        task_queue=settings.task_queue,
+        static_summary="Balances at or below their reorder point (breach events that were lost)",
+    )
+
+
 def platform_schedules(settings: Settings) -> list[PlatformSchedule]:
     minutes = {Entity.SUPPLIERS: settings.sync_suppliers_every_minutes,
                Entity.ITEMS: settings.sync_items_every_minutes,
@@ -88,6 +100,8 @@ def platform_schedules(settings: Settings) -> list[PlatformSchedule]:
                          _compliance(CredentialExpiryWorkflow.run, "credential-expiry",
                                      "Credential expiry review of every active supplier"),
                          "credential expiry (SUPPLYBRIDGE_CREDENTIAL_EXPIRY_EVERY_HOURS)"),
+        PlatformSchedule("replenishment-scan", timedelta(minutes=settings.replenishment_scan_every_minutes), _scan,
+                         "replenishment scan (SUPPLYBRIDGE_REPLENISHMENT_SCAN_EVERY_MINUTES)"),
     ]  # fmt: skip
 
 

@@ -195,6 +195,9 @@ class FakeContracts(ContractsPort):
     async def list_items(self) -> list[Item]:
         return list(self.items.values())
 
+    async def contracts_pricing(self, item_id: str) -> list[Contract]:
+        return [c for c in self.contracts.values() if any(p.item_id == item_id for p in c.prices)]
+
     async def list_locations(self) -> list[Location]:
         return list(self.locations)
 

@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.replenishment_events_temporal import TemporalReplenishmentEvents
 from adapters.status_events_temporal import TemporalStatusEvents
 from domain.master_data.policy import MasterSystem, default_policy
 from runtime.binaries import test_server_path
@@ -57,6 +58,7 @@ class Systems:
             syncs=self.syncs,
             policy=default_policy(),
             status_events=TemporalStatusEvents(),  # Temporal itself, not an external system
+            replenishments=TemporalReplenishmentEvents(),
         )
 
 

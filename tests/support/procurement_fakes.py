@@ -212,14 +212,28 @@ class FakeProcurementErp(Keyed, ErpProcurementPort):
 
 @dataclass
 class FakeInventory(Keyed, InventoryPort):
+    """Balances set in `balances` (by location and item) are answered as they are; any other item
+    asked for has 5 EA on hand and no reorder point."""
+
     reservations: dict[str, Reservation] = field(default_factory=dict)
+    balances: dict[tuple[str, str], InventoryBalance] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def set_balance(self, balance: InventoryBalance) -> InventoryBalance:
+        self.balances[(balance.location_id, balance.item_id)] = balance
+        return balance
 
     async def get_balances(self, location_id: str, item_ids: list[str]) -> list[InventoryBalance]:
         self.calls.append(("get_balances", None))
         return [
-            InventoryBalance(location_id=location_id, item_id=item, uom="EA", on_hand=Decimal(5)) for item in item_ids
+            self.balances.get((location_id, item))
+            or InventoryBalance(location_id=location_id, item_id=item, uom="EA", on_hand=Decimal(5))
+            for item in item_ids
         ]
+
+    async def below_reorder_point(self) -> list[InventoryBalance]:
+        self.calls.append(("below_reorder_point", None))
+        return [balance for balance in self.balances.values() if balance.below_reorder_point]
 
     async def reserve(self, request: ReservationRequest, *, idempotency_key: str) -> Reservation:
         if (done := self.replay("reserve", idempotency_key)) is not None:

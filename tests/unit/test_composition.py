@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from adapters.replenishment_events_temporal import TemporalReplenishmentEvents
 from adapters.status_events_temporal import TemporalStatusEvents
 from domain.master_data.policy import default_policy
 from runtime.settings import Settings
@@ -20,7 +21,8 @@ from worker import activity_functions, activity_objects, build_activities
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_SOURCES = sorted((ROOT / "workflows").rglob("*.py"))
-PROCESS_MODULES = ("onboarding", "purchase_order", "invoice", "status_sync", "master_data_sync", "master_data_conflict")
+PROCESS_MODULES = ("onboarding", "purchase_order", "invoice", "status_sync", "master_data_sync", "master_data_conflict",
+                   "replenishment", "replenishment_scan")  # fmt: skip
 # Loading any of these would put network or database code into the workflow sandbox's imports.
 IO_MODULES = ("httpx", "sqlalchemy", "store", "adapters.http")
 
@@ -32,6 +34,7 @@ def test_activity_and_workflow_modules_load_no_io_code() -> None:
         "activities.status_sync",
         "activities.events",
         "activities.master_data",
+        "activities.replenishment",
         *(f"workflows.{name}" for name in PROCESS_MODULES),
     ]
     script = (
@@ -61,6 +64,7 @@ def fake_activities() -> list[object]:
         syncs=FakeSyncRecords(),
         policy=default_policy(),
         status_events=TemporalStatusEvents(),
+        replenishments=TemporalReplenishmentEvents(),
     )
 
 

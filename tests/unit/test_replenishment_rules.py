@@ -9,17 +9,28 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from domain.decisions import ExceptionAction, ExceptionResolution, OrderFrom
+from domain.po_models import PoStage
+from domain.po_models import SupplierStanding as CheckedSupplier
+from domain.po_rules import supplier_issues
 from domain.reference import Contract, Item
 from domain.replenishment import (
     StockPosition,
     SupplierStanding,
+    approval_limit,
+    approval_note,
     choose_vendor,
     in_whole_units,
     quantity_needed,
+    standing_of,
 )
+from domain.replenishment_models import PoProgressNotice, stage_for_po
+from domain.supplier import CredentialDocument
 
 SEED = Path(__file__).resolve().parents[2] / "sandbox" / "seed"
 ITEMS = {i["item_id"]: Item.model_validate(i) for i in json.loads((SEED / "items.json").read_text())}
@@ -114,3 +125,58 @@ def test_the_choice_is_the_cheapest_eligible_and_refusals_cover_the_rest(
     cheapest = min(c.price_for("ITM-1001", "CS", quantity) or Decimal(0) for c in eligible)
     assert sourcing.chosen is not None and sourcing.chosen.unit_price == cheapest
     assert all(c.refused for c in sourcing.considered if c is not sourcing.chosen)
+
+
+# --- standing, approval limits, the PO's progress --------------------------------------------
+
+
+def _checked(**changes: object) -> CheckedSupplier:
+    facts = {"supplier_id": "SUP-0001", "exists": True, "erp_status": "active", **changes}
+    return CheckedSupplier.model_validate(facts)
+
+
+def test_a_supplier_is_judged_by_the_same_facts_a_po_validation_reads() -> None:
+    expired = CredentialDocument(kind="insurance", expires_on=date(2026, 11, 1))
+    cases = {
+        "suspended in vendor management": _checked(vendor_status="suspended"),
+        "not active": _checked(exists=False),
+        "on hold in the ERP": _checked(erp_status="on_hold"),
+        "credentials not current": _checked(credentials=[expired]),
+        None: _checked(),
+    }
+    for reason, checked in cases.items():
+        standing = standing_of(checked, DAY)
+        assert standing.refusal() == reason
+        # the PO's own validation refuses exactly the suppliers sourcing refuses
+        assert bool(supplier_issues(checked, DAY)) == (reason is not None)
+
+
+def test_critical_items_have_their_own_approval_limit() -> None:
+    saline = ITEMS["ITM-1004"]
+    assert saline.critical and not GLOVES.critical
+    assert approval_limit(saline, Decimal(5000), Decimal(25000)) == Decimal(25000)
+    assert approval_limit(GLOVES, Decimal(5000), Decimal(25000)) == Decimal(5000)
+    assert approval_note(GLOVES, Decimal("1836.75"), Decimal(5000)).startswith("no approval")
+    assert approval_note(saline, Decimal("25000.01"), Decimal(25000)).startswith("purchasing approves")
+
+
+def test_the_replenishment_shows_the_stage_its_po_moved_to() -> None:
+    def shown(event: str, stage: PoStage, received: bool = False) -> tuple[str, str]:
+        notice = PoProgressNotice(po_number="RPL-1", event=event, stage=stage, received_in_full=received)
+        replenishment, po = stage_for_po(notice)
+        return replenishment.value, po.value
+
+    assert shown("purchase_order.exception_raised", PoStage.AWAITING_APPROVAL) == ("ordering", "awaiting_approval")
+    assert shown("purchase_order.released", PoStage.RELEASING) == ("awaiting_acknowledgement",
+                                                                   "awaiting_acknowledgement")  # fmt: skip
+    assert shown("purchase_order.acknowledged", PoStage.AWAITING_ACKNOWLEDGEMENT) == ("awaiting_delivery", "open")
+    assert shown("purchase_order.received_in_full", PoStage.OPEN, True) == ("awaiting_delivery", "open")
+
+
+def test_a_sourcing_resolution_names_a_supplier_and_price_only_when_it_orders() -> None:
+    order = OrderFrom(supplier_id="SUP-0002", unit_price=Decimal("61.00"))
+    assert ExceptionResolution(action=ExceptionAction.ORDER_FROM, reason="spot buy", order_from=order).order_from
+    with pytest.raises(ValidationError, match="order_from: name the supplier"):
+        ExceptionResolution(action=ExceptionAction.ORDER_FROM, reason="spot buy")
+    with pytest.raises(ValidationError, match="order_from: only with the action order_from"):
+        ExceptionResolution(action=ExceptionAction.DISMISS, reason="not needed", order_from=order)
