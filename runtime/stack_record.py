@@ -157,3 +157,17 @@ def _state_dir_store(settings: Settings) -> StoreSource:
         return StoreSource(settings.resolved_store_url, record.describe())
     notes = [f"ignored {state_dir / RECORD_NAME}: its stack (pid {record.pid}) is no longer running"] if record else []
     return StoreSource(settings.resolved_store_url, f"the state dir {state_dir} (no stack running on it)", notes)
+
+
+def with_running_sandbox(settings: Settings) -> Settings:
+    """`settings` with the running stack's sandbox (the external systems a command such as
+    `inventory consume` talks to) when none was named (SUPPLYBRIDGE_SANDBOX_URL or
+    SUPPLYBRIDGE_SANDBOX_PORT); the stack of `--state-dir` when one was given, else the well-known one."""
+    explicit = settings.model_fields_set
+    if explicit & {"sandbox_url", "sandbox_port", "inventory_url"}:
+        return settings
+    path = settings.state_dir / RECORD_NAME if "state_dir" in explicit else WELL_KNOWN_RECORD
+    record = read_record(path)
+    if record is None or not record.running:
+        return settings
+    return settings.model_copy(update={"sandbox_url": record.sandbox})

@@ -34,6 +34,7 @@ from domain.base import DomainModel
 from domain.purchasing import MAX_QUANTITY, SystemId, UnitOfMeasure
 from domain.replenishment_models import ReplenishmentStage, ReplenishmentStatus
 from runtime.settings import Settings
+from runtime.stack_record import with_running_sandbox
 from runtime.temporal_client import connect
 from starter.cli_common import JsonOpt, command_group, run_async, settings_from
 from starter.operations.replenishments import list_replenishments, replenishment_status
@@ -73,8 +74,9 @@ def inventory_consume(
     as_json: JsonOpt = False,
 ) -> int:
     """Take stock off a location's balance at the inventory system; at or below its reorder point
-    it sends a stock breach that starts (or joins) the item's replenishment."""
-    settings = settings_from(ctx)
+    it sends a stock breach that starts (or joins) the item's replenishment. Talks to the running
+    stack's inventory system unless SUPPLYBRIDGE_SANDBOX_URL or SUPPLYBRIDGE_INVENTORY_URL names one."""
+    settings = with_running_sandbox(settings_from(ctx))
     try:
         taken = Consumption.model_validate(
             {"location_id": location, "item_id": item, "quantity": quantity, "uom": uom, "reference": reference}
@@ -90,8 +92,8 @@ def inventory_consume(
                 why = f"the inventory system refused our credentials (SUPPLYBRIDGE_SANDBOX_TOKEN): {refused.message}"
                 return print_error(why, as_json, code=ExitCode.PLATFORM_ERROR)
             errors = refusal_errors(refused)
-            detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
-            return print_error(f"consumption refused: {detail}", as_json, code=ExitCode.BAD_INPUT, errors=errors)
+            return print_error("the inventory system refused the consumption", as_json, code=ExitCode.BAD_INPUT,
+                               errors=errors)  # fmt: skip
         except AdapterError as error:
             why = f"the inventory system at {settings.system_url('inventory')} failed: {error.message}"
             return print_error(why, as_json, code=ExitCode.PLATFORM_ERROR)
@@ -244,6 +246,8 @@ def status_lines(status: ReplenishmentStatus) -> list[tuple[str, str]]:
     if status.quantity_needed is not None and status.position is not None:
         lines.append(("needed", f"{_number(status.quantity_needed)} {status.position.uom}"))
     lines += [("critical", "yes: shipped expedited")] if status.critical else []
+    if status.sourcing is not None and not status.sourcing.considered:
+        lines.append(("contract", f"none: no contract in force prices {status.item_id}"))
     for considered in status.sourcing.considered if status.sourcing else []:
         offer = (f"{_number(considered.quantity)} {considered.uom} at {considered.unit_price}"
                  if considered.quantity is not None and considered.uom else "no price")  # fmt: skip

@@ -55,6 +55,6 @@ def test_help_shows_every_help_text_whole_and_no_internals(path: tuple[str, ...]
 
 def test_bracketed_words_survive_in_help() -> None:
     assert "(default: the line's unit)" in help_of(("po", "receive"))
-    assert "[approve|reject|accept_variance|request_credit_memo|short_pay]" in squeezed(
+    assert "[approve|reject|accept_variance|request_credit_memo|short_pay|order_from|dismiss]" in squeezed(
         help_of(("exceptions", "resolve"))
     )

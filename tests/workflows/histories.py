@@ -166,6 +166,56 @@ async def compliance_rescreen(client: Client, queue: str, env: WorkflowEnvironme
     return handle
 
 
+async def _replenished(client: Client, queue: str) -> tuple[WorkflowHandle, WorkflowHandle]:
+    """Gloves at central supply below their reorder point: ordered as a child PO, acknowledged,
+    received in full; returns the replenishment's handle and its PO's."""
+    from adapters.replenishment_events_temporal import deliver_stock_breach
+    from domain.po_models import ReceiptRequest
+    from domain.purchasing import PoAcknowledgement, purchase_order_workflow_id
+    from domain.replenishment_models import ReplenishmentPolicy, StockBreach
+    from workflows.replenishment import ReplenishmentWorkflow
+
+    day = datetime(2026, 11, 24, tzinfo=UTC)
+    breach = StockBreach(event_id="evt-replay", location_id="LOC-CS-01", item_id="ITM-1001", uom="CS",
+                         on_hand=Decimal(9), reorder_point=Decimal(12), occurred_at=day)  # fmt: skip
+    workflow_id = await deliver_stock_breach(client, queue, breach, ReplenishmentPolicy())
+    handle = client.get_workflow_handle_for(ReplenishmentWorkflow.run, workflow_id)
+    for _ in range(200):
+        status = await handle.query(ReplenishmentWorkflow.status)
+        if status.po_stage is not None and status.po_stage.value == "awaiting_acknowledgement":
+            break
+        await asyncio.sleep(0.05)
+    assert status.order is not None
+    po = client.get_workflow_handle_for(PurchaseOrderWorkflow.run, purchase_order_workflow_id(status.order.po_number))
+    ack = PoAcknowledgement(event_id="ack-replay", po_number=status.order.po_number, acknowledged_at=day, lines=[])
+    await po.signal(PurchaseOrderWorkflow.acknowledgement_received, ack)
+    for _ in range(200):
+        if (await po.query(PurchaseOrderWorkflow.status)).stage.value == "open":
+            break
+        await asyncio.sleep(0.05)
+    await po.execute_update(PurchaseOrderWorkflow.record_receipt, ReceiptRequest(line=1, quantity=Decimal(31)))
+    await handle.result()
+    return handle, po
+
+
+async def replenishment_received(client: Client, queue: str, env: WorkflowEnvironment) -> WorkflowHandle:
+    return (await _replenished(client, queue))[0]
+
+
+async def replenishment_child_po(client: Client, queue: str, env: WorkflowEnvironment) -> WorkflowHandle:
+    return (await _replenished(client, queue))[1]
+
+
+def _replenishment_seed(systems: Systems) -> None:
+    from domain.system_records import InventoryBalance
+    from tests.workflows.po_support import with_procurement_seed
+
+    with_procurement_seed(systems)
+    gloves = InventoryBalance(location_id="LOC-CS-01", item_id="ITM-1001", uom="CS", on_hand=Decimal(9),
+                              par=Decimal(40), reorder_point=Decimal(12))  # fmt: skip
+    systems.inventory.set_balance(gloves)
+
+
 def _master_data_seed(systems: Systems) -> None:
     """A legal name changed in the ERP, a bank account that differs, a row missing in analytics."""
     from domain.master_data.policy import Entity, MasterSystem
@@ -208,6 +258,8 @@ SCENARIOS: dict[str, Scenario] = {
     "po-no-acknowledgement-team-cleared": po_pricing_then_no_ack,
     "master-data-sync-corrected-and-conflict": master_data_sync,
     "compliance-rescreen-excluded": compliance_rescreen,
+    "replenishment-ordered-received": replenishment_received,
+    "replenishment-child-po-received": replenishment_child_po,
 }
 
 
@@ -239,6 +291,8 @@ async def record(names: list[str]) -> None:
             _master_data_seed(systems)
         elif name.startswith("compliance"):
             _compliance_seed(systems)
+        elif name.startswith("replenishment"):
+            _replenishment_seed(systems)
         elif name.startswith("po"):
             from tests.workflows.po_support import with_procurement_seed
 
