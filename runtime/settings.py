@@ -129,7 +129,7 @@ class Settings(BaseSettings):
     compliance_rescreen_every_days: int = Field(default=30, ge=1, description="compliance-rescreen (LEIE)")
     credential_expiry_every_hours: int = Field(default=24, ge=1, description="credential-expiry")
     replenishment_scan_every_minutes: int = Field(
-        default=15, ge=1, description="replenishment-scan: balances at or below their reorder point whose event was lost"
+        default=15, ge=1, description="replenishment-scan: balances at or below their reorder point, event lost"
     )
     schedule_catchup_window_minutes: int = Field(
         default=60, ge=1, description="how late a missed tick may still run (after the server was down)"

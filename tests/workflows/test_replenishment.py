@@ -62,7 +62,8 @@ def suspend(systems: Systems, *supplier_ids: str) -> None:
 
 def breach(item: str = GLOVES, on_hand: int = 9, reorder: int = 12) -> StockBreach:
     return StockBreach(event_id=f"evt-{uuid.uuid4().hex[:10]}", location_id=CENTRAL, item_id=item, uom="CS",
-                       on_hand=Decimal(on_hand), reorder_point=Decimal(reorder), occurred_at=datetime.now(UTC))  # fmt: skip
+                       on_hand=Decimal(on_hand), reorder_point=Decimal(reorder),
+                       occurred_at=datetime.now(UTC))  # fmt: skip
 
 
 async def report(h: Harness, event: StockBreach, policy: ReplenishmentPolicy = POLICY) -> WorkflowHandle[Any, Any]:
@@ -133,9 +134,10 @@ async def test_no_eligible_vendor_is_a_sourcing_exception_purchasing_resolves_wi
     opened = status.open_exception
     assert opened is not None and (opened.kind, opened.team) == (DecisionKind.SOURCING_EXCEPTION, PURCHASING_TEAM)
     assert {c["contract_id"] for c in opened.evidence["considered"]} == {"CTR-2026-0107", "CTR-2026-0112"}
-    await refused(handle.execute_update(ReplenishmentWorkflow.resolve_exception, ExceptionResolution(
-        action=ExceptionAction.ORDER_FROM, reason="spot buy", resolved_by="pat",
-        order_from=OrderFrom(supplier_id="SUP-0004", unit_price=Decimal("60"), uom="EA"))), "order_from.uom")  # fmt: skip
+    eaches = OrderFrom(supplier_id="SUP-0004", unit_price=Decimal("60"), uom="EA")
+    in_eaches = ExceptionResolution(action=ExceptionAction.ORDER_FROM, reason="spot buy", resolved_by="pat",
+                                    order_from=eaches)  # fmt: skip
+    await refused(handle.execute_update(ReplenishmentWorkflow.resolve_exception, in_eaches), "order_from.uom")
 
     await handle.execute_update(ReplenishmentWorkflow.resolve_exception, ExceptionResolution(
         action=ExceptionAction.ORDER_FROM, reason="spot buy from Bayview", resolved_by="pat",
@@ -171,9 +173,9 @@ async def test_a_critical_item_ships_expedited_and_above_its_limit_waits_for_pur
 
 
 async def test_stock_on_order_means_nothing_more_is_ordered(harness: Harness) -> None:
-    harness.systems.inventory.set_balance(InventoryBalance(location_id=CENTRAL, item_id=GLOVES, uom="CS",
-                                                           on_hand=Decimal(9), par=Decimal(40),
-                                                           reorder_point=Decimal(12), reserved=Decimal(31)))  # fmt: skip
+    covered = InventoryBalance(location_id=CENTRAL, item_id=GLOVES, uom="CS", on_hand=Decimal(9), par=Decimal(40),
+                               reorder_point=Decimal(12), reserved=Decimal(31))  # fmt: skip
+    harness.systems.inventory.set_balance(covered)
     done: ReplenishmentStatus = await (await report(harness, breach())).result()
 
     assert done.outcome is ReplenishmentOutcome.NOT_NEEDED and harness.systems.procurement.pos == {}
