@@ -20,7 +20,7 @@ from runtime.settings import ApiGrant, Settings
 from runtime.webhooks import SIGNATURE_HEADER, sign
 from starter.api.security import issue_token, sha256_hex
 from store import Store
-from tests.support.api import in_process_api
+from tests.support.api import in_process_api, problem_of
 from tests.support.harness import Harness, Systems
 from tests.workflows.po_support import po_status, purchase_order, start_po, until
 
@@ -74,14 +74,6 @@ def acknowledgement(po_number: str, event_id: str = "ack-1", **changes: Any) -> 
 def receipt(po_number: str, receipt_id: str, line: int = 1, quantity: str = "5", uom: str = "CS") -> dict[str, Any]:
     return {"receipt_id": receipt_id, "po_number": po_number,
             "lines": [{"line": line, "quantity": quantity, "uom": uom}]}  # fmt: skip
-
-
-def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["detail"]
-    return body
 
 
 async def awaiting_ack(h: Harness, po_number: str) -> WorkflowHandle:

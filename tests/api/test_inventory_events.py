@@ -28,7 +28,7 @@ from starter.api.security import issue_token, sha256_hex
 from starter.operations.replenishments import replenishment_status
 from store import Store
 from tests.api import test_api_v1
-from tests.support.api import in_process_api
+from tests.support.api import in_process_api, problem_of
 from tests.support.harness import Harness, Systems, seeded_systems
 
 harness = test_api_v1.harness  # a dev server (visibility) and a worker over fakes
@@ -69,14 +69,6 @@ def signed(body: dict[str, Any], secret: str = SECRET) -> tuple[bytes, dict[str,
 def bearer(settings: Settings, subject: str, scopes: list[str], **claims: Any) -> dict[str, str]:
     token, _ = issue_token(settings, subject, scopes, claims.pop("teams", []), **claims)
     return {"Authorization": f"Bearer {token}"}
-
-
-def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["detail"]
-    return body
 
 
 async def run_until(h: Harness, predicate: Callable[[ReplenishmentStatus], bool]) -> ReplenishmentStatus:

@@ -22,6 +22,7 @@ from starter.api.problems import ProblemError
 from starter.api.security import issue_token, principal_from_token, sha256_hex
 from starter.cli import app as cli_app
 from store import Store
+from tests.support.api import problem_of
 
 SETTINGS = Settings(environment="development")
 
@@ -45,14 +46,6 @@ def signed(settings: Settings, **claims: Any) -> dict[str, str]:
             "iat": now, "exp": now + 600}  # fmt: skip
     body = {k: v for k, v in (base | claims).items() if v is not None}
     return {"Authorization": f"Bearer {jwt.encode(body, settings.jwt_secret.get_secret_value(), 'HS256')}"}
-
-
-def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["detail"] and "Traceback" not in response.text
-    return body
 
 
 async def test_malformed_claims_are_401_problems_not_500(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ import pytest
 from runtime.settings import DEV_JWT_SECRET
 from tests.e2e.conftest import Stack
 from tests.examples import example_json
+from tests.support.api import problem_of
 
 pytestmark = pytest.mark.e2e
 ALL_SCOPES = "suppliers:write procurement:write invoices:write tasks:decide audit:read events:write"  # reads implied
@@ -34,14 +35,6 @@ def token(stack: Stack, scopes: str = ALL_SCOPES, teams: str = "*", subject: str
 def call(stack: Stack, method: str, path: str, bearer: str | None, **kw: Any) -> httpx.Response:
     headers = {**kw.pop("headers", {}), **({"Authorization": f"Bearer {bearer}"} if bearer else {})}
     return httpx.request(method, f"{stack.api}{path}", headers=headers, timeout=60, **kw)
-
-
-def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["detail"]
-    return body
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 
@@ -24,3 +25,13 @@ async def in_process_api(h: Harness, settings: Settings) -> AsyncIterator[tuple[
             yield client, store
     finally:
         store.close()
+
+
+def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The problem+json body of a refusal with `status`, which must name its detail (and never a
+    traceback)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["detail"] and "Traceback" not in response.text
+    return body

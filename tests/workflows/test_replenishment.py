@@ -161,7 +161,7 @@ async def test_a_dismissed_sourcing_exception_orders_nothing(harness: Harness) -
 
 
 async def test_a_critical_item_ships_expedited_and_above_its_limit_waits_for_purchasing(harness: Harness) -> None:
-    status = await until(await report(harness, breach(SYRINGES, 3, 4)), lambda s: s.order is not None)
+    status = await until(await report(harness, breach(SYRINGES, 3, 4)), lambda s: s.po_stage is not None)
     assert status.critical and status.order is not None
     assert (status.order.supplier_id, status.order.quantity, status.order.shipping) == ("SUP-0003", 7, "expedited")
     assert harness.systems.procurement.pos[status.order.po_number].lines[0].quantity == 7
