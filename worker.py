@@ -20,6 +20,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.compliance import ComplianceActivities
 from activities.events import EventActivities
+from activities.intake import IntakeActivities
 from activities.invoicing import InvoiceActivities
 from activities.master_data import MasterDataActivities
 from activities.onboarding import OnboardingActivities
@@ -35,6 +36,8 @@ from adapters.erp_http import HttpErp
 from adapters.erp_procurement import ErpProcurementPort
 from adapters.erp_procurement_http import HttpErpProcurement
 from adapters.http import SystemClient
+from adapters.intake_dispatch import IntakeDispatchPort
+from adapters.intake_store import IntakeStorePort
 from adapters.inventory import InventoryPort
 from adapters.inventory_http import HttpInventory
 from adapters.master_data import MasterDataPort
@@ -52,13 +55,17 @@ from adapters.status_events import StatusEventsPort
 from adapters.status_events_temporal import TemporalStatusEvents
 from adapters.store import StorePort, SyncRecordsPort
 from adapters.vendor_channel import VendorChannelPort
+from adapters.vendor_channel_edi import EdiAwareVendorChannel
 from adapters.vendor_channel_http import HttpVendorChannel
 from adapters.vendor_management import VendorManagementPort
 from adapters.vendor_management_http import HttpVendorManagement
+from domain.intake import EdiIdentity
 from domain.master_data.policy import SurvivorshipPolicy
 from runtime.settings import Settings
+from starter.operations.intake_dispatch import TemporalIntakeDispatch
 from store import Store
 from workflows.compliance import ComplianceRescreenWorkflow, CredentialExpiryWorkflow, ReviewTaskWorkflow
+from workflows.intake import IntakeFileWorkflow, IntakeInboxWorkflow, IntakeReplayWorkflow
 from workflows.invoice import InvoiceWorkflow
 from workflows.master_data_conflict import MasterDataConflictWorkflow
 from workflows.master_data_sync import MasterDataSyncWorkflow
@@ -80,6 +87,9 @@ WORKFLOWS: Sequence[type] = (
     ReviewTaskWorkflow,
     ReplenishmentWorkflow,
     ReplenishmentScanWorkflow,
+    IntakeFileWorkflow,
+    IntakeReplayWorkflow,
+    IntakeInboxWorkflow,
 )
 
 
@@ -132,6 +142,9 @@ def build_activities(
     policy: SurvivorshipPolicy,
     status_events: StatusEventsPort,
     replenishments: ReplenishmentEventsPort,
+    intake: IntakeStorePort,
+    intake_dispatch: IntakeDispatchPort,
+    ours: EdiIdentity,
 ) -> list[object]:
     """The activity objects over these ports: the one wiring the worker and the tests share
     (the worker passes the httpx adapters and the SQLAlchemy store, the tests their fakes)."""
@@ -165,6 +178,9 @@ def build_activities(
             vendor_management=vendor_management,
             replenishments=replenishments,
         ),
+        IntakeActivities(
+            store=intake, dispatch=intake_dispatch, contracts=contracts, vendor_channel=vendor_channel, ours=ours
+        ),
     ]
 
 
@@ -187,15 +203,18 @@ async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
         )
     }
     store = Store(settings.resolved_store_url)
+    contracts = HttpContracts(clients["contracts"])
+    vendor_channel = EdiAwareVendorChannel(HttpVendorChannel(clients["vendor-channel"]), store.intake, contracts,
+                                           edi_identity(settings))  # fmt: skip
     try:
         yield build_activities(
             erp=HttpErp(clients["erp"]),
             screening=HttpScreening(clients["screening"]),
-            contracts=HttpContracts(clients["contracts"]),
+            contracts=contracts,
             vendor_management=HttpVendorManagement(clients["vendor-management"]),
             procurement=HttpErpProcurement(clients["erp"]),
             inventory=HttpInventory(clients["inventory"]),
-            vendor_channel=HttpVendorChannel(clients["vendor-channel"]),
+            vendor_channel=vendor_channel,
             accounts_payable=HttpAccountsPayable(clients["ap"]),
             store=store,
             master_data=[
@@ -208,11 +227,18 @@ async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
             policy=settings.load_survivorship_policy(),
             status_events=TemporalStatusEvents(),
             replenishments=TemporalReplenishmentEvents(),
+            intake=store.intake,
+            intake_dispatch=TemporalIntakeDispatch(settings),
+            ours=edi_identity(settings),
         )
     finally:
         for client in clients.values():
             await client.aclose()
         store.close()
+
+
+def edi_identity(settings: Settings) -> EdiIdentity:
+    return EdiIdentity(isa_qualifier=settings.edi_isa_qualifier, isa_id=settings.edi_isa_id, gs_id=settings.edi_gs_id)
 
 
 SHUTDOWN_MARGIN_SECONDS = 5.0

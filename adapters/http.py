@@ -81,13 +81,26 @@ class SystemClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
-        """The parsed JSON answer (None for an empty one); raises an `AdapterError` otherwise."""
+        """The parsed JSON answer (None for an empty one); raises an `AdapterError` otherwise.
+
+        `content` sends a raw body instead of `json` (an X12 interchange), with its Content-Type
+        and any other request header in `headers`."""
         repeatable = method.upper() in SAFE_METHODS or idempotency_key is not None
         attempts = self.attempts if repeatable else 1
         for attempt in range(1, attempts + 1):
             try:
-                return await self._request_once(method, path, json=json, params=params, idempotency_key=idempotency_key)
+                return await self._request_once(
+                    method,
+                    path,
+                    json=json,
+                    params=params,
+                    idempotency_key=idempotency_key,
+                    content=content,
+                    headers=headers,
+                )
             except TransientError as error:
                 wait = (
                     error.retry_after if error.retry_after is not None else FIRST_BACKOFF_SECONDS * 2 ** (attempt - 1)
@@ -98,12 +111,22 @@ class SystemClient:
         raise AssertionError("unreachable")
 
     async def _request_once(
-        self, method: str, path: str, *, json: Any, params: Mapping[str, Any] | None, idempotency_key: str | None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        params: Mapping[str, Any] | None,
+        idempotency_key: str | None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
-        headers = {IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else None
+        sent = {**(headers or {}), **({IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else {})}
         where = f"{method.upper()} {path}"
         try:
-            response = await self._http.request(method, path, json=json, params=params, headers=headers)
+            response = await self._http.request(
+                method, path, json=json, params=params, content=content, headers=sent or None
+            )
         except httpx.TimeoutException as exc:
             raise TransientError(self.system, f"{where} timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:

@@ -10,6 +10,9 @@ from adapters.http import SystemClient
 from domain.purchasing import PoAcknowledgement
 from domain.system_records import VendorNotification
 
+EDI_MEDIA_TYPE = "application/edi-x12"
+PARTNER_HEADER = "X-Partner-Id"
+
 
 class HttpVendorChannel:
     """`VendorChannelPort` over the supplier channel (the sandbox's `/vendor-channel`)."""
@@ -35,3 +38,16 @@ class HttpVendorChannel:
             return None
         ack = body.get("acknowledgement")
         return PoAcknowledgement.model_validate(ack) if ack else None
+
+    async def send_edi(self, partner_id: str, text: str, *, idempotency_key: str) -> str | None:
+        """POST the interchange as it is (`application/edi-x12`, UTF-8) to `/edi`; the answer's
+        `acknowledgement` is the partner's 997 text, absent or null when it answers nothing."""
+        body = await self._client.request(
+            "POST",
+            "/edi",
+            content=text.encode("utf-8"),
+            headers={"Content-Type": EDI_MEDIA_TYPE, PARTNER_HEADER: partner_id},
+            idempotency_key=idempotency_key,
+        )
+        acknowledgement = body.get("acknowledgement") if isinstance(body, dict) else None
+        return str(acknowledgement) if acknowledgement else None

@@ -52,6 +52,7 @@ class DecisionKind(StrEnum):
     COMPLIANCE_REVIEW = "compliance_review"  # a supplier the rescreen found excluded, now on hold
     CREDENTIAL_RENEWAL = "credential_renewal"  # a credential about to expire
     SOURCING_EXCEPTION = "sourcing_exception"  # stock to replenish and no eligible contracted vendor
+    CATALOG_PRICE_DISCREPANCY = "catalog_price_discrepancy"  # a supplier's 832 price differs from its contract
 
 
 class ExceptionAction(StrEnum):
@@ -77,6 +78,8 @@ ACTIONS_FOR: dict[DecisionKind, tuple[ExceptionAction, ...]] = {
     # approve: the renewed document is on file; reject: it will not be renewed (it expires)
     DecisionKind.CREDENTIAL_RENEWAL: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
     DecisionKind.SOURCING_EXCEPTION: (ExceptionAction.ORDER_FROM, ExceptionAction.DISMISS),
+    # approve: contracting will take it up with the supplier (the contract is never changed here); reject: ignore it
+    DecisionKind.CATALOG_PRICE_DISCREPANCY: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
     DecisionKind.INVOICE_EXCEPTION: (
         ExceptionAction.ACCEPT_VARIANCE,
         ExceptionAction.REQUEST_CREDIT_MEMO,

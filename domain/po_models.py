@@ -13,6 +13,7 @@ from domain.base import DomainModel
 from domain.decisions import DecisionRecord, OpenException
 from domain.purchasing import AckLineStatus, PoAcknowledgement, PurchaseOrder, ReceiptLine
 from domain.reference import Contract, Item
+from domain.shipping import ShipNotice
 from domain.supplier import CredentialDocument
 from domain.system_records import (
     ErpPoLineChange,
@@ -71,6 +72,7 @@ class PoStage(StrEnum):
     AWAITING_ACKNOWLEDGEMENT = "awaiting_acknowledgement"
     OPEN = "open"  # acknowledged: receipts and invoices follow
     ON_HOLD = "on_hold"
+    IN_TRANSIT = "in_transit"  # shown while shipped quantities (an 856) are not received yet
     CLOSING = "closing"
     COMPENSATING = "compensating"
     COMPLETED = "completed"
@@ -105,6 +107,7 @@ class PoLineProgress(DomainModel):
     received: Decimal = Decimal(0)
     invoiced: Decimal = Decimal(0)
     reservation_id: str | None = None
+    shipped: Decimal = Field(default=Decimal(0), description="what ship notices say left the supplier")
 
     @property
     def open_to_receive(self) -> Decimal:
@@ -179,7 +182,12 @@ class PoProgress(DomainModel):
     invoice_failures: list[str] = Field(default_factory=list, description="why invoice runs of this PO failed")
     invoices: list[str] = Field(default_factory=list)
     decisions: list[DecisionRecord] = Field(default_factory=list)
+    shipments: list[ShipNotice] = Field(default_factory=list, description="advance ship notices (856)")
     runs: int = 1
+
+    @property
+    def in_transit(self) -> bool:
+        return any(line.shipped > line.received and not line.cancelled for line in self.lines)
 
     def line(self, number: int) -> PoLineProgress | None:
         return next((line for line in self.lines if line.line == number), None)
@@ -208,6 +216,7 @@ class PoStatus(DomainModel):
     invoices: list[str] = Field(default_factory=list)
     assigned_team: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    shipments: list[ShipNotice] = Field(default_factory=list)
 
 
 class PoResult(DomainModel):

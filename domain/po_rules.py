@@ -200,6 +200,10 @@ def vendor_notification(po: PurchaseOrder, order_date: date) -> VendorNotificati
         ship_to=po.ship_to,
         currency=po.currency,
         shipping=po.shipping,
+        bill_to=po.bill_to,
+        requester=po.requester,
+        contract_ref=po.contract_ref,
+        need_by=po.need_by,
         lines=[line.model_copy(update={"need_by": line.need_by or po.need_by}) for line in po.lines],
     )
 

@@ -154,6 +154,10 @@ class VendorNotification(DomainModel):
     ship_to: str
     currency: str
     shipping: str = "standard"
+    bill_to: str | None = None
+    requester: str | None = None
+    contract_ref: str | None = None
+    need_by: date | None = None
     lines: list[PurchaseOrderLine]
 
 

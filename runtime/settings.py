@@ -120,6 +120,9 @@ class Settings(BaseSettings):
         default=24 * 60, ge=1, description="longest accepted bearer token lifetime (exp - iat)"
     )
     max_request_bytes: int = Field(default=256 * 1024, ge=1024)
+    intake_max_file_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="largest file `intake` and POST /v1/intake/files take"
+    )
 
     # Scheduled syncs (Temporal Schedules, created or updated by `supplybridge up`)
     schedules_enabled: bool = Field(default=True, description="`up` creates/updates the Temporal Schedules")
@@ -134,6 +137,13 @@ class Settings(BaseSettings):
     schedule_catchup_window_minutes: int = Field(
         default=60, ge=1, description="how late a missed tick may still run (after the server was down)"
     )
+
+    # File and X12 EDI intake
+    edi_isa_qualifier: str = Field(default="ZZ", min_length=2, max_length=2, description="our ISA05/07 qualifier")
+    edi_isa_id: str = Field(default="MERCYHEALTH", min_length=1, max_length=15, description="our ISA id (ISA06/08)")
+    edi_gs_id: str = Field(default="MERCYHEALTH", min_length=1, max_length=15, description="our GS02/GS03 id")
+    intake_inbox_dir: Path | None = Field(default=None, description="the watched folder; <state dir>/intake/inbox")
+    intake_inbox_every_minutes: int = Field(default=1, ge=1, description="intake-inbox: how often the folder is read")
 
     # Process rules
     survivorship_policy: Path | None = Field(
@@ -215,6 +225,10 @@ class Settings(BaseSettings):
     @property
     def resolved_erp_webhook_url(self) -> str:
         return self.erp_webhook_url or f"{self.api_url}/v1/events/erp-receipts"
+
+    @property
+    def resolved_intake_inbox(self) -> Path:
+        return (self.intake_inbox_dir or self.state_dir / "intake" / "inbox").resolve()
 
     @property
     def resolved_inventory_webhook_url(self) -> str:

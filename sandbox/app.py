@@ -22,6 +22,7 @@ from sandbox import (
     inventory,
     screening,
     vendor_channel,
+    vendor_channel_edi,
     vendor_management,
 )
 from sandbox.config import SandboxConfig
@@ -80,14 +81,17 @@ def create_app(config: SandboxConfig) -> FastAPI:
     dispatcher.targets[erp.NAME] = WebhookTarget(url=config.erp_webhook_url, secret=config.webhook_secret)
     dispatcher.targets[inventory.NAME] = WebhookTarget(url=config.inventory_webhook_url, secret=config.webhook_secret)
     acknowledgements = vendor_channel.AckScheduler(database, dispatcher)
+    edi_partner_answers = vendor_channel_edi.PartnerAnswers(database)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await dispatcher.start([system.name for system in SYSTEMS])
         await acknowledgements.start()
+        await edi_partner_answers.start()
         try:
             yield
         finally:
+            await edi_partner_answers.stop()
             await acknowledgements.stop()
             await dispatcher.stop()
             database.dispose()
@@ -99,6 +103,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     app.state.faults = FaultRegistry(system.name for system in SYSTEMS)
     app.state.webhooks = dispatcher
     app.state.ack_scheduler = acknowledgements
+    app.state.edi_partner_answers = edi_partner_answers
     install_error_handlers(app)
     app.include_router(admin.router)
     for system in SYSTEMS:

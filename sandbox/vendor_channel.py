@@ -29,6 +29,7 @@ from domain.system_records import VendorNotification
 from sandbox.db import DbSession, Documents, SandboxDatabase, utc_now
 from sandbox.paging import Paging
 from sandbox.system import SandboxSystem
+from sandbox.vendor_channel_edi import router as edi_router
 from sandbox.webhooks import OUTBOX, WebhookDispatcher, add_webhook_admin_routes, new_outbox_entry, outbox_view
 
 logger = logging.getLogger("sandbox.vendor_channel")
@@ -229,6 +230,7 @@ def set_behaviour(session: DbSession, supplier_id: str, behaviour: Behaviour) ->
 
 
 add_webhook_admin_routes(router, NAME, own_target=True)
+router.include_router(edi_router)  # /vendor-channel/edi: X12 to trading partners (sandbox/vendor_channel_edi.py)
 
 
 def _seed(session: Session, seed_dir: Path) -> None:

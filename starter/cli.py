@@ -17,6 +17,7 @@ from runtime.logs import configure_logging
 from starter import (
     cli_decisions,
     cli_governance,
+    cli_intake,
     cli_master_data,
     cli_onboarding,
     cli_procurement,
@@ -66,6 +67,7 @@ for command in (
     cli_decisions.approve,
     cli_decisions.reject,
     cli_queues.queues,
+    cli_intake.intake,
     *cli_services.COMMANDS,
 ):
     app.command()(command)
@@ -78,6 +80,8 @@ app.add_typer(cli_master_data.schedules_app, name="schedules")
 app.add_typer(cli_master_data.sync_app, name="sync")
 app.add_typer(cli_replenishment.inventory_app, name="inventory")
 app.add_typer(cli_replenishment.replenishment_app, name="replenishment")
+app.add_typer(cli_intake.partners_app, name="partners")
+app.add_typer(cli_intake.dead_letters_app, name="dead-letters")
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""Tables of the platform's own store: cross-references, business events, dead letters.
+"""Tables of the platform's own store: cross-references, business events, dead letters, the audit
+trail, idempotency records, master-data syncs and file intake.
 
 The column types are chosen to behave the same on SQLite (the embedded default) and
 PostgreSQL (production): timestamps always come back timezone-aware in UTC, and JSON is
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Index, Integer, MetaData, String, Text, func
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Index, Integer, LargeBinary, MetaData, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.schema import UniqueConstraint
@@ -186,3 +187,112 @@ class MasterDataDriftRow(Base):
     batch: Mapped[int] = mapped_column(Integer)
     row: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     outcome: Mapped[str | None] = mapped_column(Text)
+
+
+# --- File intake (store/intake.py) -------------------------------------------------------------
+
+
+class IntakeFileRow(Base):
+    """A file taken in, under its content's sha256 (the same bytes twice are one row), with what
+    became of it once processed (`result`, an IntakeResult as JSON)."""
+
+    __tablename__ = "intake_files"
+    __table_args__ = (Index("ix_intake_files_received_at", "received_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))  # received | processed | refused | duplicate
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+
+
+class IntakeInterchangeRow(Base):
+    """An interchange control number (ISA13) a partner sent, and the file that took it first."""
+
+    __tablename__ = "intake_interchanges"
+
+    partner_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    control_number: Mapped[str] = mapped_column(String(16), primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TradingPartnerRow(Base):
+    """A trading partner: the whole `domain.intake.Partner` as JSON, and the fields it is looked
+    up by as columns (its ISA sender is unique; `isa_id` is kept stripped of ISA06's padding)."""
+
+    __tablename__ = "trading_partners"
+    __table_args__ = (
+        UniqueConstraint("isa_qualifier", "isa_id", name="uq_trading_partners_isa_sender"),
+        Index("ix_trading_partners_supplier_id", "supplier_id"),
+    )
+
+    partner_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    supplier_id: Mapped[str] = mapped_column(String(40))
+    isa_qualifier: Mapped[str] = mapped_column(String(2))
+    isa_id: Mapped[str] = mapped_column(String(15))
+    gs_id: Mapped[str] = mapped_column(String(15))
+    partner: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IntakeDeadLetterRow(Base):
+    """A record of a file that could not become a workflow call, with its original text; one per
+    file, position and kind (a retried activity adds it once)."""
+
+    __tablename__ = "intake_dead_letters"
+    __table_args__ = (
+        UniqueConstraint("file_id", "position", "kind", name="uq_intake_dead_letters_record"),
+        Index("ix_intake_dead_letters_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(64))
+    position: Mapped[str] = mapped_column(String(500))
+    partner_id: Mapped[str | None] = mapped_column(String(40))
+    record_key: Mapped[str | None] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # open | replayed | discarded
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+
+class EdiMessageRow(Base):
+    """An EDI message we sent (`out`: 850, 997, 999, TA1) or received (`in`), kept whole. The same
+    message recorded again (same direction, kind, control number and text) is one row."""
+
+    __tablename__ = "edi_messages"
+    __table_args__ = (
+        UniqueConstraint("direction", "kind", "control_number", "text_sha256", name="uq_edi_messages_message"),
+        Index("ix_edi_messages_partner_kind_control", "partner_id", "kind", "control_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    partner_id: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16))
+    control_number: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    related: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IntakeControlNumberRow(Base):
+    """The last interchange control number we sent to a partner (the next is one more)."""
+
+    __tablename__ = "intake_control_numbers"
+
+    partner_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_number: Mapped[int] = mapped_column(BigInteger)

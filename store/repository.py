@@ -22,6 +22,7 @@ from domain.events import BusinessEvent, CrossReference, DeadLetter
 from store.audit import APPEND_ATTEMPTS, AuditTrail
 from store.db import make_engine
 from store.idempotency import IdempotencyRecords
+from store.intake import IntakeRecords
 from store.master_data import SyncRecords
 from store.migrator import migrate_engine
 from store.models import BusinessEventRow, CrossReferenceRow, DeadLetterRow, utcnow
@@ -48,6 +49,7 @@ class Store:
         self.audit = AuditTrail(self._sessions)
         self.idempotency = IdempotencyRecords(self._sessions, self.audit)
         self.syncs = SyncRecords(self._sessions)
+        self.intake = IntakeRecords(self._sessions, _UPSERT_INSERTS[self._engine.dialect.name])
 
     def close(self) -> None:
         self._engine.dispose()

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         SupplierHoldNotice,
     )
     from domain.purchasing import PoAcknowledgement, Receipt, ReceiptLine
+    from domain.shipping import ShipNotice
     from workflows.kit.calls import call_local
     from workflows.purchase_order_parent import tell_parent
     from workflows.purchase_order_state import SEEN_EVENTS_KEPT, PurchaseOrderState
@@ -189,6 +190,24 @@ class PurchaseOrderMessages(PurchaseOrderState):
             workflow.logger.warning("a later acknowledgement %s of %s was ignored", ack.event_id, ack.po_number)
             return
         self._acks.append(ack)
+
+    @workflow.signal(name="ship_notice_received")
+    def ship_notice_received(self, notice: ShipNotice) -> None:
+        """An advance ship notice (856): the shipped quantities count per line, and the PO shows
+        `in_transit` until they are received. Lines the PO does not have are left out here (the
+        intake opened a task for receiving about them)."""
+        if self._seen(notice.event_id):
+            return
+        self._progress.shipments = [*self._progress.shipments, notice][-SEEN_EVENTS_KEPT:]
+        for shipped in notice.lines:
+            line = self._progress.line(shipped.line)
+            if line is not None:
+                try:
+                    line.shipped += self._in_line_unit(line, shipped.quantity, shipped.uom)
+                except ValueError as error:
+                    why = f"ship notice {notice.asn_number} line {shipped.line} ignored: {error}"
+                    workflow.logger.warning(why)
+        self._board.refresh()
 
     @workflow.signal(name="supplier_hold_changed")
     def supplier_hold_changed(self, notice: SupplierHoldNotice) -> None:

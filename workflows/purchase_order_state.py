@@ -145,13 +145,17 @@ class PurchaseOrderState:
             invoices=progress.invoices,
             assigned_team=self._board.team,
             warnings=progress.warnings,
+            shipments=progress.shipments,
         )
 
     # --- helpers -------------------------------------------------------------------------------
 
     def _shown(self, stage: PoStage) -> PoStage:
-        """What operators see: a PO whose supplier is on hold shows `on_hold` until it ends."""
-        return PoStage.ON_HOLD if self._progress.on_hold and stage not in TERMINAL else stage
+        """What operators see: a PO whose supplier is on hold shows `on_hold` until it ends; an
+        open PO with shipped quantities not received yet (an 856) shows `in_transit`."""
+        if self._progress.on_hold and stage not in TERMINAL:
+            return PoStage.ON_HOLD
+        return PoStage.IN_TRANSIT if stage is PoStage.OPEN and self._progress.in_transit else stage
 
     def _seen(self, event_id: str) -> bool:
         if event_id in self._progress.seen_events:

@@ -1,5 +1,6 @@
 """The platform API: the governed /v1 process API (starter/api/v1.py, replenishments in
-starter/api/replenishments.py), the external systems' signed webhooks (starter/api/webhooks.py,
+starter/api/replenishments.py, file intake, trading partners and dead letters in
+starter/api/intake.py), the external systems' signed webhooks (starter/api/webhooks.py,
 the inventory's in starter/api/inventory_events.py), health and readiness, and the remote
 payload codec the Temporal UI and CLI use to show encrypted payloads (starter/api/codec_routes.py:
 behind a login outside development).
@@ -25,7 +26,7 @@ from temporalio.client import Client
 from runtime.codec import codec_from_settings
 from runtime.settings import Settings
 from runtime.temporal_client import connect
-from starter.api import codec_routes, inventory_events, oauth, problems, replenishments, v1, webhooks
+from starter.api import codec_routes, intake, inventory_events, oauth, problems, replenishments, v1, webhooks
 from starter.api.deps import TemporalClient
 from starter.api.guards import AddressRateLimit, BodyLimits, RateLimiter
 from starter.api.problems import problem
@@ -78,7 +79,7 @@ def create_app(settings: Settings, *, client: Client | None = None, store: Store
     problems.install(app)
     app.state.codec = codec_from_settings(settings)
     ui_origins = {settings.resolved_ui_url, f"http://localhost:{settings.temporal_ui_port}"}
-    app.add_middleware(BodyLimits, max_bytes=settings.max_request_bytes)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_request_bytes, max_file_bytes=settings.intake_max_file_bytes)
     app.add_middleware(AddressRateLimit, per_minute=settings.address_rate_limit_per_minute)  # before auth
     app.add_middleware(
         CORSMiddleware,
@@ -104,6 +105,7 @@ def create_app(settings: Settings, *, client: Client | None = None, store: Store
 
     app.include_router(v1.router)
     app.include_router(replenishments.router)
+    app.include_router(intake.router)
     app.include_router(oauth.router)
     app.include_router(webhooks.router)
     app.include_router(inventory_events.router)

@@ -25,8 +25,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starter.api.idempotency import idempotent
 from starter.api.problems import ProblemError, problem
 
-__all__ = ["FORM_PATHS", "AddressRateLimit", "BodyLimits", "RateLimiter", "idempotent"]
+__all__ = ["FILE_PATHS", "FORM_PATHS", "AddressRateLimit", "BodyLimits", "RateLimiter", "idempotent"]
 FORM_PATHS = frozenset({"/v1/oauth/token"})
+# Routes whose body is a file as it is (X12, CSV): any media type, up to `max_file_bytes`.
+FILE_PATHS = frozenset({"/v1/intake/files"})
 
 
 class RateLimiter:
@@ -92,11 +94,14 @@ class AddressRateLimit:
 
 class BodyLimits:
     """413 above `max_bytes` (by Content-Length, or counted while streaming); 415 for a POST/PUT/
-    PATCH body that is not JSON (form bodies only where the OAuth2 token endpoint wants them)."""
+    PATCH body that is not JSON (form bodies only where the OAuth2 token endpoint wants them).
+    A file route (`FILE_PATHS`) takes a body of any media type up to `max_file_bytes` instead: a
+    partner's file is sent as it is, and is far larger than any JSON request."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_file_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_file_bytes = max_file_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -104,26 +109,28 @@ class BodyLimits:
             return
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
         length = headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._too_large(scope, receive, send)
+        is_file = scope["path"] in FILE_PATHS
+        limit = self.max_file_bytes if is_file else self.max_bytes
+        if length is not None and length.isdigit() and int(length) > limit:
+            await self._too_large(limit, scope, receive, send)
             return
         media = headers.get("content-type", "").split(";")[0].strip().lower()
         has_body = length not in (None, "0") or "transfer-encoding" in headers
         wanted = "application/x-www-form-urlencoded" if scope["path"] in FORM_PATHS else "application/json"
-        if has_body and media != wanted and not media.endswith("+json"):
+        if has_body and not is_file and media != wanted and not media.endswith("+json"):
             response = problem(415, "Unsupported media type", f"send the body as {wanted}")
             await response(scope, receive, send)
             return
         if length is None:  # chunked: count the bytes as they arrive, the header says nothing
-            buffered = await self._read_at_most(receive)
+            buffered = await self._read_at_most(receive, limit)
             if buffered is None:
-                await self._too_large(scope, receive, send)
+                await self._too_large(limit, scope, receive, send)
                 return
             receive = _replay(buffered, receive)
         await self.app(scope, receive, send)
 
-    async def _read_at_most(self, receive: Receive) -> list[Message] | None:
-        """The body's messages while they stay within `max_bytes`; None as soon as they do not.
+    async def _read_at_most(self, receive: Receive, limit: int) -> list[Message] | None:
+        """The body's messages while they stay within `limit`; None as soon as they do not.
 
         Reading it here, before the route runs, is what makes an over-long chunked body a 413:
         an error raised while the route's framework reads the body would become its 400."""
@@ -135,13 +142,13 @@ class BodyLimits:
             if message["type"] != "http.request":
                 return messages
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
+            if seen > limit:
                 return None
             if not message.get("more_body", False):
                 return messages
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await problem(413, "Payload too large", f"the body is over {self.max_bytes} bytes")(scope, receive, send)
+    async def _too_large(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+        await problem(413, "Payload too large", f"the body is over {limit} bytes")(scope, receive, send)
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

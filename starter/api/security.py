@@ -46,6 +46,7 @@ SCOPES = {
     "events:write": "send vendor status and inventory events",
     "payloads:decode": "see decrypted workflow payloads (the Temporal UI's codec; starter/api/codec_routes.py)",
     "payloads:encode": "encrypt payloads for the Temporal UI's start and signal forms",
+    "intake:write": "submit files (X12, CSV), manage trading partners, read, replay and discard dead letters",
 }
 ALL_TEAMS = "*"
 MANAGERS_SUFFIX = "-managers"

@@ -24,6 +24,7 @@ from domain.onboarding import OnboardingStatus
 from domain.po_models import CancelRequest, PoResult, PoStatus, ReceiptRequest
 from domain.purchasing import PoAcknowledgement, Receipt, purchase_order_workflow_id
 from domain.replenishment_models import ReplenishmentStatus
+from domain.shipping import ShipNotice
 from starter.operations.processes import deciding_workflow
 from starter.operations.runs import (
     QUERY_TIMEOUT,
@@ -148,6 +149,11 @@ async def deliver_acknowledgement(client: Client, ack: PoAcknowledgement) -> boo
     """The vendor's acknowledgement, to the PO's running workflow; False when none runs. The
     caller sets `ack.source` (who delivered it): the workflow dedupes on `(source, event_id)`."""
     return await _signal_po(client, ack.po_number, PurchaseOrderWorkflow.acknowledgement_received, ack)
+
+
+async def deliver_ship_notice(client: Client, notice: ShipNotice) -> bool:
+    """An advance ship notice (856), to the PO's running workflow; False when none runs."""
+    return await _signal_po(client, notice.po_number, PurchaseOrderWorkflow.ship_notice_received, notice)
 
 
 async def deliver_receipt(client: Client, receipt: Receipt) -> bool:

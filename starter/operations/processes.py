@@ -9,6 +9,7 @@ from domain.onboarding import onboarding_workflow_id
 from domain.purchasing import invoice_workflow_id, purchase_order_workflow_id
 from runtime.temporal_names import signal_name as signal_name  # re-exported for the starters
 from workflows.compliance import ComplianceRescreenWorkflow, CredentialExpiryWorkflow, ReviewTaskWorkflow
+from workflows.intake import IntakeFileWorkflow, IntakeInboxWorkflow, IntakeReplayWorkflow
 from workflows.invoice import InvoiceWorkflow
 from workflows.master_data_conflict import MasterDataConflictWorkflow
 from workflows.master_data_sync import MasterDataSyncWorkflow
@@ -35,6 +36,9 @@ Process = (
     | type[ComplianceRescreenWorkflow]
     | type[CredentialExpiryWorkflow]
     | type[ReplenishmentScanWorkflow]
+    | type[IntakeFileWorkflow]
+    | type[IntakeReplayWorkflow]
+    | type[IntakeInboxWorkflow]
 )
 
 # Id prefixes, as domain/onboarding.py, domain/purchasing.py and domain/status_sync.py build the ids.
@@ -45,6 +49,7 @@ _DECIDING: tuple[tuple[str, DecidingWorkflow], ...] = (
     ("master-data-conflict-", MasterDataConflictWorkflow),
     ("compliance-review-", ReviewTaskWorkflow),
     ("credential-renewal-", ReviewTaskWorkflow),
+    ("catalog-price-", ReviewTaskWorkflow),
     ("replenishment-", ReplenishmentWorkflow),
 )
 _BY_PREFIX: tuple[tuple[str, Process], ...] = (
@@ -53,6 +58,9 @@ _BY_PREFIX: tuple[tuple[str, Process], ...] = (
     ("supplier-status-", SupplierStatusSyncWorkflow),
     ("master-data-sync-", MasterDataSyncWorkflow),
     ("compliance-rescreen", ComplianceRescreenWorkflow),
+    ("intake-replay-", IntakeReplayWorkflow),
+    ("intake-inbox", IntakeInboxWorkflow),
+    ("intake-", IntakeFileWorkflow),
     ("credential-expiry", CredentialExpiryWorkflow),
 )
 

@@ -117,8 +117,9 @@ async def describe_run(client: Client, settings: Settings, workflow_id: str) -> 
             status = await handle.query(workflow.status, rpc_timeout=QUERY_TIMEOUT)
         except RPCError:
             return view
-        view.with_answer(status)
-        view.stage = getattr(status, "stage", view.stage)
+        if status is not None:  # an intake answers None until its file is processed
+            view.with_answer(status)
+            view.stage = getattr(status, "stage", view.stage)
     elif description.status == WorkflowExecutionStatus.COMPLETED:
         result = await (
             client.get_workflow_handle_for(workflow.run, workflow_id) if workflow is not None else handle

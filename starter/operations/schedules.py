@@ -35,9 +35,12 @@ from temporalio.client import (
 from domain.compliance import ComplianceInput
 from domain.master_data.policy import Entity
 from domain.master_data.sync import MasterDataSyncInput
+from domain.replenishment_models import SCAN_WORKFLOW_ID
 from runtime.settings import Settings
+from starter.operations.intake import inbox_input
 from starter.operations.replenishments import replenishment_policy
 from workflows.compliance import ComplianceRescreenWorkflow, CredentialExpiryWorkflow
+from workflows.intake import IntakeInboxWorkflow
 from workflows.master_data_sync import MasterDataSyncWorkflow
 from workflows.replenishment_scan import ReplenishmentScanWorkflow
 
@@ -75,9 +78,19 @@ def _scan(settings: Settings) -> ScheduleActionStartWorkflow:
     return ScheduleActionStartWorkflow(
         ReplenishmentScanWorkflow.run,
         replenishment_policy(settings),
-        id="replenishment-scan",
+        id=SCAN_WORKFLOW_ID,
         task_queue=settings.task_queue,
         static_summary="Balances at or below their reorder point (breach events that were lost)",
+    )
+
+
+def _inbox(settings: Settings) -> ScheduleActionStartWorkflow:
+    return ScheduleActionStartWorkflow(
+        IntakeInboxWorkflow.run,
+        inbox_input(settings),
+        id="intake-inbox",
+        task_queue=settings.task_queue,
+        static_summary=f"Files dropped in {settings.resolved_intake_inbox}",
     )
 
 
@@ -102,6 +115,8 @@ def platform_schedules(settings: Settings) -> list[PlatformSchedule]:
                          "credential expiry (SUPPLYBRIDGE_CREDENTIAL_EXPIRY_EVERY_HOURS)"),
         PlatformSchedule("replenishment-scan", timedelta(minutes=settings.replenishment_scan_every_minutes), _scan,
                          "replenishment scan (SUPPLYBRIDGE_REPLENISHMENT_SCAN_EVERY_MINUTES)"),
+        PlatformSchedule("intake-inbox", timedelta(minutes=settings.intake_inbox_every_minutes), _inbox,
+                         "the watched intake folder (SUPPLYBRIDGE_INTAKE_INBOX_EVERY_MINUTES)"),
     ]  # fmt: skip
 
 

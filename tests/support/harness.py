@@ -17,12 +17,16 @@ from temporalio.worker import Worker
 
 from adapters.replenishment_events_temporal import TemporalReplenishmentEvents
 from adapters.status_events_temporal import TemporalStatusEvents
+from adapters.vendor_channel_edi import EdiAwareVendorChannel
+from domain.intake import EdiIdentity
 from domain.master_data.policy import MasterSystem, default_policy
 from runtime.binaries import test_server_path
 from runtime.namespace import ensure_search_attributes
 from runtime.settings import Settings
 from runtime.temporal_client import data_converter
+from starter.operations.intake_dispatch import TemporalIntakeDispatch
 from tests.support.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
+from tests.support.intake_fakes import FakeIntakeStore
 from tests.support.master_data_fakes import FakeMasterSystem, FakeSyncRecords, master_systems
 from tests.support.procurement_fakes import FakeAp, FakeInventory, FakeProcurementErp, FakeVendorChannel
 from worker import WORKFLOWS, activity_functions, build_activities, workflow_runner
@@ -42,6 +46,7 @@ class Systems:
     ap: FakeAp = field(default_factory=FakeAp)
     master_data: dict[MasterSystem, FakeMasterSystem] = field(default_factory=master_systems)
     syncs: FakeSyncRecords = field(default_factory=FakeSyncRecords)
+    intake: FakeIntakeStore = field(default_factory=FakeIntakeStore)
 
     def activities(self) -> list[object]:
         return build_activities(
@@ -51,7 +56,7 @@ class Systems:
             vendor_management=self.vendor_management,
             procurement=self.procurement,
             inventory=self.inventory,
-            vendor_channel=self.vendor_channel,
+            vendor_channel=EdiAwareVendorChannel(self.vendor_channel, self.intake, self.contracts, EdiIdentity()),
             accounts_payable=self.ap,
             store=self.store,
             master_data=list(self.master_data.values()),
@@ -59,6 +64,9 @@ class Systems:
             policy=default_policy(),
             status_events=TemporalStatusEvents(),  # Temporal itself, not an external system
             replenishments=TemporalReplenishmentEvents(),
+            intake=self.intake,
+            intake_dispatch=TemporalIntakeDispatch(Settings(environment="development")),
+            ours=EdiIdentity(),
         )
 
 

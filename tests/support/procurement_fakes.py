@@ -260,8 +260,14 @@ class FakeInventory(Keyed, InventoryPort):
 
 @dataclass
 class FakeVendorChannel(Keyed, VendorChannelPort):
+    """`edi_sent` records each X12 interchange sent once per idempotency key, as (partner id,
+    text); an interchange carrying an 850 is answered with `edi_acknowledgement` (a canned 997
+    a test sets; None: no answer), anything else with None, as the sandbox partner does."""
+
     sent: dict[str, VendorNotification] = field(default_factory=dict)
     cancelled: list[str] = field(default_factory=list)
+    edi_sent: list[tuple[str, str]] = field(default_factory=list)
+    edi_acknowledgement: str | None = None
 
     async def send_purchase_order(self, notification: VendorNotification, *, idempotency_key: str) -> None:
         self.replay("send_purchase_order", idempotency_key)
@@ -273,6 +279,17 @@ class FakeVendorChannel(Keyed, VendorChannelPort):
 
     async def get_acknowledgement(self, po_number: str) -> PoAcknowledgement | None:
         return None
+
+    async def send_edi(self, partner_id: str, text: str, *, idempotency_key: str) -> str | None:
+        answered = self.replay("send_edi", idempotency_key)
+        if idempotency_key in self.replies:  # a retry: the first answer, nothing sent again
+            return str(answered) if answered is not None else None
+        self.edi_sent.append((partner_id, text))
+        element = text.lstrip("\ufeff \t\r\n")[3:4] or "*"  # the ISA's element separator
+        carries_850 = f"ST{element}850{element}" in text
+        answer = self.edi_acknowledgement if carries_850 else None
+        self.remember(idempotency_key, answer)
+        return answer
 
 
 @dataclass

@@ -12,9 +12,12 @@ from pathlib import Path
 
 from adapters.replenishment_events_temporal import TemporalReplenishmentEvents
 from adapters.status_events_temporal import TemporalStatusEvents
+from domain.intake import EdiIdentity
 from domain.master_data.policy import default_policy
 from runtime.settings import Settings
+from starter.operations.intake_dispatch import TemporalIntakeDispatch
 from tests.support.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
+from tests.support.intake_fakes import FakeIntakeStore
 from tests.support.master_data_fakes import FakeSyncRecords, master_systems
 from tests.support.procurement_fakes import FakeAp, FakeInventory, FakeProcurementErp, FakeVendorChannel
 from worker import activity_functions, activity_objects, build_activities
@@ -22,7 +25,7 @@ from worker import activity_functions, activity_objects, build_activities
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_SOURCES = sorted((ROOT / "workflows").rglob("*.py"))
 PROCESS_MODULES = ("onboarding", "purchase_order", "invoice", "status_sync", "master_data_sync", "master_data_conflict",
-                   "replenishment", "replenishment_scan")  # fmt: skip
+                   "replenishment", "replenishment_scan", "intake")  # fmt: skip
 # Loading any of these would put network or database code into the workflow sandbox's imports.
 IO_MODULES = ("httpx", "sqlalchemy", "store", "adapters.http")
 
@@ -35,6 +38,7 @@ def test_activity_and_workflow_modules_load_no_io_code() -> None:
         "activities.events",
         "activities.master_data",
         "activities.replenishment",
+        "activities.intake",
         *(f"workflows.{name}" for name in PROCESS_MODULES),
     ]
     script = (
@@ -65,6 +69,9 @@ def fake_activities() -> list[object]:
         policy=default_policy(),
         status_events=TemporalStatusEvents(),
         replenishments=TemporalReplenishmentEvents(),
+        intake=FakeIntakeStore(),
+        intake_dispatch=TemporalIntakeDispatch(Settings(environment="development")),
+        ours=EdiIdentity(),
     )
 
 
