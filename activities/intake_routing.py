@@ -17,7 +17,7 @@ from adapters.contracts import ContractsPort
 from adapters.intake_dispatch import IntakeDispatchPort
 from domain.catalog import CatalogPrices
 from domain.compliance import ReviewTaskInput
-from domain.decisions import CONTRACTING_TEAM, DecisionKind
+from domain.decisions import CONTRACTING_TEAM, RECEIVING_TEAM, DecisionKind
 from domain.intake import RecordOutcome
 from domain.purchasing import Invoice, PoAcknowledgement, PurchaseOrder
 from domain.shipping import ShipNotice
@@ -59,11 +59,12 @@ async def route_transaction(
             return Handled(RecordOutcome.DEAD_LETTER, document.invoice_number, reason=why)
         return _started(*await dispatch.start_invoice(document, submitted_by), document.invoice_number)
     if isinstance(document, ShipNotice):
+        exception = await _ship_notice_exception(document, dispatch)
         delivered = await dispatch.ship_notice(document)
         if delivered is None:
             why = f"ship notice {document.asn_number}: PO {document.po_number} has no open workflow here"
             return Handled(RecordOutcome.DEAD_LETTER, document.po_number, reason=why)
-        return Handled(RecordOutcome.STARTED, document.po_number, delivered)
+        return Handled(RecordOutcome.STARTED, document.po_number, delivered, exception)
     if isinstance(document, PurchaseOrder):
         return _started(*await dispatch.start_purchase_order(document, submitted_by), document.po_number)
     if isinstance(document, CatalogPrices):
@@ -72,6 +73,30 @@ async def route_transaction(
         status = f"{document.kind} of group {document.group_control_number}: {document.status.value}"
         return Handled(RecordOutcome.ACKNOWLEDGED, document.group_control_number, reason=status)
     return Handled(RecordOutcome.DEAD_LETTER, reason=f"transaction set {ts.code} is not one this platform takes")
+
+
+async def _ship_notice_exception(notice: ShipNotice, dispatch: IntakeDispatchPort) -> str | None:
+    """Lines the PO does not have, or more shipped than ordered: a task for receiving (the notice
+    is still delivered: the PO counts what it can)."""
+    lines = await dispatch.purchase_order_lines(notice.po_number)
+    if lines is None:
+        return None
+    problems = []
+    for shipped in notice.lines:
+        known = lines.get(shipped.line)
+        if known is None:
+            problems.append(f"line {shipped.line} ({shipped.item_id}) is not on PO {notice.po_number}")
+        elif shipped.uom == known[2] and known[1] + shipped.quantity > known[0]:
+            problems.append(f"line {shipped.line}: {known[1] + shipped.quantity} {shipped.uom} shipped, "
+                            f"{known[0]} {known[2]} ordered")  # fmt: skip
+    if not problems:
+        return None
+    summary = f"ship notice {notice.asn_number} on PO {notice.po_number}: " + "; ".join(problems)
+    task = ReviewTaskInput(kind=DecisionKind.SHIP_NOTICE_EXCEPTION.value, team=RECEIVING_TEAM,
+                           record=notice.supplier_id, summary=summary,
+                           evidence={"ship_notice": notice.model_dump(mode="json"), "problems": problems})  # fmt: skip
+    task_id = await dispatch.open_task(f"ship-notice-{notice.po_number}-{notice.asn_number}", task)
+    return f"{summary} (task {task_id} for receiving)"
 
 
 async def _catalog(catalog: CatalogPrices, dispatch: IntakeDispatchPort, contracts: ContractsPort) -> Handled:

@@ -3,6 +3,7 @@ JSON request makes (starter/operations/intake_dispatch.py over Temporal; tests h
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Protocol
 
 from domain.compliance import ReviewTaskInput
@@ -36,6 +37,10 @@ class IntakeDispatchPort(Protocol):
 
     async def open_task(self, task_id: str, task: ReviewTaskInput) -> str:
         """Open (or join) a review task for a team; returns its workflow id."""
+        ...
+
+    async def purchase_order_lines(self, po_number: str) -> dict[int, tuple[Decimal, Decimal, str]] | None:
+        """Line -> (ordered, shipped so far, unit) of the PO's running workflow; None when none runs."""
         ...
 
     async def purchase_order_known(self, po_number: str) -> bool:

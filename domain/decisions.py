@@ -53,6 +53,7 @@ class DecisionKind(StrEnum):
     CREDENTIAL_RENEWAL = "credential_renewal"  # a credential about to expire
     SOURCING_EXCEPTION = "sourcing_exception"  # stock to replenish and no eligible contracted vendor
     CATALOG_PRICE_DISCREPANCY = "catalog_price_discrepancy"  # a supplier's 832 price differs from its contract
+    SHIP_NOTICE_EXCEPTION = "ship_notice_exception"  # an 856 line not on the PO, or more shipped than ordered
 
 
 class ExceptionAction(StrEnum):
@@ -80,6 +81,8 @@ ACTIONS_FOR: dict[DecisionKind, tuple[ExceptionAction, ...]] = {
     DecisionKind.SOURCING_EXCEPTION: (ExceptionAction.ORDER_FROM, ExceptionAction.DISMISS),
     # approve: contracting will take it up with the supplier (the contract is never changed here); reject: ignore it
     DecisionKind.CATALOG_PRICE_DISCREPANCY: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
+    # approve: receiving will take what arrives as shipped (and sort it out with the supplier); reject: refuse it
+    DecisionKind.SHIP_NOTICE_EXCEPTION: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
     DecisionKind.INVOICE_EXCEPTION: (
         ExceptionAction.ACCEPT_VARIANCE,
         ExceptionAction.REQUEST_CREDIT_MEMO,

@@ -11,6 +11,7 @@ work from the database, and the owner re-arms what is still pending at `start`.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Callable
 
@@ -23,7 +24,8 @@ class DelayedCalls:
     def __init__(self, name: str) -> None:
         self.name = name
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._handles: set[asyncio.TimerHandle] = set()
+        self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._timer_ids = itertools.count()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -31,9 +33,9 @@ class DelayedCalls:
 
     async def stop(self) -> None:
         self._loop = None
-        for handle in self._handles:
-            handle.cancel()
-        self._handles.clear()
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def call_later(self, delay: float, job: Callable[[], object]) -> None:
@@ -41,20 +43,19 @@ class DelayedCalls:
         if loop is None or loop.is_closed():
             return
 
-        def fire(handle_box: list[asyncio.TimerHandle]) -> None:
-            self._handles.difference_update(handle_box)
-            if self._loop is None:  # stopped between the timer firing and now
+        timer_id = next(self._timer_ids)
+
+        def fire() -> None:
+            self._timers.pop(timer_id, None)
+            if self._loop is None:  # stopped meanwhile
                 return
             task = loop.create_task(self._run(job))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
         def arm() -> None:
-            if self._loop is None:
-                return
-            box: list[asyncio.TimerHandle] = []
-            box.append(loop.call_later(max(0.0, delay), fire, box))
-            self._handles.add(box[0])
+            if self._loop is not None:
+                self._timers[timer_id] = loop.call_later(max(0.0, delay), fire)
 
         try:
             loop.call_soon_threadsafe(arm)

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from domain.x12.model import FunctionalGroup, Interchange, Segment, TransactionSet
 from domain.x12 import writer
+from domain.x12.model import FunctionalGroup, Interchange, Segment, TransactionSet
 from domain.x12.writer import ControlNumbers, Envelope, Party, TransactionBody
 
 PROMISE_DAYS = 7

@@ -6,9 +6,10 @@ instead of JSON notifications, and answer as a partner's EDI software would.
   with header `X-Partner-Id`. Stored as a `to_partner` message: `kind` is ST01 of its first
   transaction set (`TA1` for a bare TA1), `kinds` every distinct ST01, `control_number` ISA13.
   Each functional group that is not itself an acknowledgement (an 850's `PO` group) is answered
-  at once with a 997 accepting it, or rejecting it when the reader flagged something: stored as a
-  `from_partner` message and returned as `acknowledgement`. The 997/999/TA1 we send are only
-  stored (acknowledgements are never acknowledged): the answer is `{"message_id"}`.
+  at once with a 997 accepting it, or rejecting it when the reader flagged something (an
+  interchange broken as a whole gets a TA1 refusing it instead): stored as a `from_partner`
+  message and returned as `acknowledgement`. The 997/999/TA1 we send are only stored
+  (acknowledgements are never acknowledged): the answer is `{"message_id"}`.
 - The same interchange control number from the same partner again: the same text gets the first
   answer and nothing is stored twice (a retry under a new Idempotency-Key); other text is refused
   with 409 `duplicate_control_number`, as a partner refuses a reused ISA13. A retry under the
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.orm import Session
 
 from domain.x12.acks import functional_ack, ta1
@@ -40,7 +41,7 @@ from domain.x12.reader import read_interchanges
 from domain.x12.writer import ControlNumbers
 from sandbox.db import DbSession, Documents, SandboxDatabase, utc_now
 from sandbox.delayed_calls import DelayedCalls
-from sandbox.edi_partner_documents import accepted_purchase_orders, acceptance_855, po_number_of
+from sandbox.edi_partner_documents import acceptance_855, accepted_purchase_orders, po_number_of
 from sandbox.errors import RequestDisposition, SandboxError
 from sandbox.paging import Paging
 
@@ -72,6 +73,12 @@ class PartnerSettings(BaseModel):
         if value is not None and not Path(value).is_absolute():
             raise ValueError("must be an absolute path (the sandbox's working directory is nobody's inbox)")
         return value
+
+    @model_validator(mode="after")
+    def _inbox_for_855s(self) -> PartnerSettings:
+        if self.send_855_after_seconds is not None and self.inbox_dir is None:
+            raise ValueError("inbox_dir: required when send_855_after_seconds is set (where the 855s are dropped)")
+        return self
 
     @property
     def sends_855(self) -> bool:
@@ -263,7 +270,7 @@ def get_partner(session: DbSession, partner_id: str) -> dict[str, Any]:
 
 @router.put("/admin/partners/{partner_id}")
 def set_partner(session: DbSession, partner_id: str, settings: PartnerSettings) -> dict[str, Any]:
-    """855s need both `send_855_after_seconds` and `inbox_dir`; null either to stop them."""
+    """`send_855_after_seconds` needs `inbox_dir`; null it to stop the 855s."""
     body = {"partner_id": partner_id, **settings.model_dump()}
     _docs(session).put(PARTNER, partner_id, body)
     return body

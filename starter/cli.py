@@ -15,6 +15,7 @@ import typer
 
 from runtime.logs import configure_logging
 from starter import (
+    cli_dead_letters,
     cli_decisions,
     cli_governance,
     cli_intake,
@@ -81,7 +82,7 @@ app.add_typer(cli_master_data.sync_app, name="sync")
 app.add_typer(cli_replenishment.inventory_app, name="inventory")
 app.add_typer(cli_replenishment.replenishment_app, name="replenishment")
 app.add_typer(cli_intake.partners_app, name="partners")
-app.add_typer(cli_intake.dead_letters_app, name="dead-letters")
+app.add_typer(cli_dead_letters.dead_letters_app, name="dead-letters")
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from domain.intake import DeadLetterStatus, IntakeDeadLetter
+from domain.intake import DeadLetterStatus, IntakeDeadLetter, ReplayResult
 from runtime.stack_record import StoreSource
 from runtime.temporal_client import connect
 from starter.cli_common import (
@@ -28,7 +28,8 @@ from starter.cli_common import (
     settings_from,
 )
 from starter.cli_governance import StoreDirOpt, store_fields
-from starter.cli_intake import audit, intake_operations, with_store
+from starter.cli_intake import audit, with_store
+from starter.operations import intake as intake_operations
 from starter.output import ExitCode, print_error, print_field, print_json, print_line
 from store import Store
 
@@ -101,14 +102,19 @@ def dead_letters_replay(
 
         async def main() -> int:
             client = await connect(settings)
+            record = ("intake_dead_letter", str(letter_id))
             try:
-                letter = await intake_operations().replay_dead_letter(client, settings, letter_id, by, wait=timeout)
-            except (LookupError, ValueError) as error:
+                done = await intake_operations.replay_dead_letter(
+                    client, settings, store.intake, letter_id, by, wait=timeout
+                )
+            except TimeoutError as running:  # started, and still running
+                audit(store, by, "intake.dead_letter_replayed", record, "running")
+                return print_error(str(running), as_json, code=ExitCode.PLATFORM_ERROR)
+            except (LookupError, ValueError) as error:  # gone, or replayed or resolved meanwhile
                 return print_error(str(error), as_json, code=ExitCode.BAD_INPUT)
-            audit(store, by, "intake.dead_letter_replayed", ("intake_dead_letter", str(letter_id)),
-                  letter.status.value, resolution=letter.resolution)  # fmt: skip
-            show_dead_letter(letter, as_json, source)
-            return ExitCode.OK
+            outcome = "replayed" if done.replayed else "failed_again"
+            audit(store, by, "intake.dead_letter_replayed", record, outcome, record_outcome=done.record.outcome.value)
+            return report_replay(store.intake.get_dead_letter(letter_id), done, as_json, source)
 
         return run_async(main, as_json)
 
@@ -153,6 +159,23 @@ def open_letter_or_error(store: Store, letter_id: int, as_json: bool) -> ExitCod
         return print_error(f"dead letter {letter_id} was {found.status.value} by {found.resolved_by}: only an open "
                            "one can be replayed or discarded", as_json, code=ExitCode.BAD_INPUT)  # fmt: skip
     return None
+
+
+def report_replay(letter: IntakeDeadLetter | None, done: ReplayResult, as_json: bool, source: StoreSource) -> int:
+    """Exit 0 when the record went through, 3 when it failed again (in a dead letter of its own)."""
+    code = ExitCode.OK if done.replayed else ExitCode.REJECTED
+    again = done.record.dead_letter_id
+    error = None if done.replayed else f"failed again: {done.record.reason} (dead letter {again})"
+    if as_json:
+        print_json({"ok": done.replayed, **({"error": error} if error else {}), **store_fields(source),
+                    "replayed": done.replayed, "record": done.record.model_dump(mode="json"),
+                    "dead_letter": letter.model_dump(mode="json") if letter else None})  # fmt: skip
+        return code
+    target = done.record.workflow_id or done.record.reason or ""
+    print_field("replayed" if done.replayed else "failed again", f"{done.record.outcome.value} {target}".strip())
+    if letter is not None:
+        print_field("dead letter", f"{letter.id} {letter.status.value}: {letter.resolution or ''}")
+    return code
 
 
 def show_dead_letter(letter: IntakeDeadLetter, as_json: bool, source: StoreSource) -> None:

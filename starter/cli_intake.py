@@ -1,29 +1,26 @@
-"""`supplybridge intake FILE...`, `supplybridge partners list|show|add` and `supplybridge
-dead-letters list|show|replay|discard` (mounted by starter/cli.py).
+"""`supplybridge intake FILE...` and `supplybridge partners list|show|add` (mounted by
+starter/cli.py), and what `dead-letters` (starter/cli_dead_letters.py) shares with them.
 
 They read and write the store the way `events` and `audit` do: the running stack's, or the one
-named by --state-dir or SUPPLYBRIDGE_STORE_URL. `intake` and `dead-letters replay` also reach
-Temporal (the global --address). Partner changes, replays and discards are audited with the
-person acting (`--by`, the login name by default).
+named by --state-dir or SUPPLYBRIDGE_STORE_URL. `intake` also reaches Temporal (the global
+--address). Partner changes are audited with the person acting (`--by`, the login name by default).
 
 Exit codes: 0 done; 1 the platform could not do it (or the wait ran out); 2 bad input (a file
-that cannot be read, an unknown partner or dead letter, one that is no longer open); 3 `intake`
+that cannot be read, an unknown partner, a partner whose ISA sender another one uses); 3 `intake`
 took the files but a file was refused as a whole or a record was dead-lettered (listed in the
 answer, and by `dead-letters list`).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Annotated, Any
 
 import typer
 
 from domain.audit import AuditRecord
-from domain.intake import IntakeResult, IntakeSource, Partner
+from domain.intake import IntakeSource, Partner, intake_workflow_id
 from runtime.stack_record import StoreSource
 from runtime.temporal_client import connect
 from starter.cli_common import (
@@ -38,15 +35,12 @@ from starter.cli_common import (
     settings_from,
 )
 from starter.cli_governance import StoreDirOpt, operational_store, store_fields
+from starter.operations import intake as intake_operations
 from starter.output import ExitCode, console, print_error, print_field, print_json, print_line
 from store import Store
+from store.intake import sha256_hex
 
 partners_app = command_group("Trading partners: who sends us X12, as which supplier, and what they exchange.")
-
-
-def intake_operations() -> ModuleType:
-    """The intake operations (`submit_file`, `replay_dead_letter`), looked up when a command runs."""
-    return importlib.import_module("starter.operations.intake")
 
 
 def with_store(
@@ -166,14 +160,15 @@ def intake(
     def work(store: Store, source: StoreSource) -> int:
         async def main() -> int:
             client = await connect(settings)
-            submit: Callable[..., Coroutine[Any, Any, IntakeResult]] = intake_operations().submit_file
             answers: list[dict[str, Any]] = []
             for path, data in contents:
                 try:
-                    result = await submit(client, settings, store.intake, path.name, data, IntakeSource.CLI, by,
-                                          wait=timeout)  # fmt: skip
-                except TimeoutError:
-                    answers.append({"file": str(path), "status": "processing", "name": path.name})
+                    result = await intake_operations.submit_file(
+                        client, settings, store.intake, path.name, data, IntakeSource.CLI, by, wait=timeout
+                    )
+                except TimeoutError:  # taken, and still running
+                    answers.append({"file": str(path), "status": "processing", "name": path.name,
+                                    "workflow_id": intake_workflow_id(sha256_hex(data))})  # fmt: skip
                     continue
                 answers.append({"file": str(path), "status": "done", **result.model_dump(mode="json"),
                                 "dead_letters": result.dead_letters})  # fmt: skip
@@ -236,7 +231,7 @@ def report_intake(answers: list[dict[str, Any]], as_json: bool, source: StoreSou
 def print_intake_text(answer: dict[str, Any]) -> None:
     print_field("file", answer["file"])
     if answer["status"] == "processing":
-        print_field("status", "still processing (see `dead-letters list` and the runs later)")
+        print_field("status", f"still processing: `supplybridge status {answer['workflow_id']}` follows it")
         return
     print_field("file id", answer["file_id"])
     print_field("kind", answer["kind"])

@@ -28,6 +28,7 @@ from domain.supplier import SupplierOnboardingRequest
 from runtime.settings import Settings
 from runtime.signals import stop_event_on_signals
 from starter import operations as ops
+from starter.demo_edi import edi
 from starter.demo_master_data import master_data
 from starter.demo_replenishment import replenishment
 from starter.demo_report import DemoProgress, Row, print_report
@@ -280,6 +281,7 @@ async def run_demo(settings: Settings, *, keep_running: bool, as_json: bool, exa
             progress.add(await _suspend_and_watch(stack, new_supplier.vendor_id, new_supplier.erp_supplier_id))
         await replenishment(stack, progress)
         await _procurement(stack, examples, progress)
+        await edi(stack, examples, progress)
         await master_data(stack, progress)
         _report(progress, as_json)
         if keep_running:

@@ -171,7 +171,7 @@ class MappingContext:
         ts: TransactionSet,
         *,
         reference: ReferenceData,
-        supplier_id: str | None,
+        supplier_id: str | None = None,
     ) -> MappingContext:
         return cls(
             identity=TransactionIdentity.of(interchange, group, ts),

@@ -12,8 +12,9 @@ Decisions:
 - The promised date: ACK05 when ACK04 is 068 (current schedule ship), 067 or 017.
 - `acknowledged_at`: BAK09 (the acknowledgement date) at the group's time if it is the group's
   day, else at midnight; without BAK09 the group's date and time (UTC: X12 has no time zone).
-- A whole-order rejection without lines (BAK02 RJ or RD, no PO1) is an error: our acknowledgement
-  model accepts every line it does not mention, so it cannot say "all rejected" without lines.
+- A PO1 without ACK is accepted as sent, except in a rejection (BAK02 RJ or RD): rejected. A
+  whole-order rejection without any PO1 is an error: our acknowledgement model accepts every line
+  it does not mention, so it cannot say "all rejected" without lines.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def map_855(ts: TransactionSet, ctx: MappingContext) -> PoAcknowledgement:
         "po_number": po_number,
         "supplier_id": x.partner_supplier(ctx, n1_supplier),
         "acknowledged_at": _acknowledged_at(bak, ctx),
-        "lines": [_line(index, po1, acks, ctx, sources) for index, (po1, acks) in enumerate(lines)],
+        "lines": [_line(index, po1, acks, bak, ctx, sources) for index, (po1, acks) in enumerate(lines)],
     }
     return sources.build(PoAcknowledgement, data)
 
@@ -77,11 +78,15 @@ def _acknowledged_at(bak: Segment, ctx: MappingContext) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def _line(index: int, po1: Segment, acks: list[Segment], ctx: MappingContext, sources: x.Sources) -> dict[str, Any]:
+def _line(
+    index: int, po1: Segment, acks: list[Segment], bak: Segment, ctx: MappingContext, sources: x.Sources
+) -> dict[str, Any]:
     at = f"lines[{index}]"
     sources.note(at, po1)
     number = x.integer(po1, 1, f"{at}.line")
     ordered_unit = x.unit(po1, 3, f"{at}.uom") if po1.element(3) else None
+    if not acks and bak.element(2) in WHOLE_ORDER_REJECTIONS:  # a PO1 without ACK in a rejection
+        return {"line": number, "status": AckLineStatus.REJECTED, "note": f"order rejected (BAK02 {bak.element(2)})"}
     if not acks:  # a PO1 without ACK: the line as sent, accepted
         quantity = x.optional_decimal(po1, 2, f"{at}.quantity")
         return {"line": number, "status": AckLineStatus.ACCEPTED, "quantity": quantity}

@@ -152,7 +152,14 @@ def body(ts: TransactionSet, required: str) -> Iterator[Segment]:
     return iter(ts.body)
 
 
-_HEADER_FIELDS = {"BAK": "po_number", "BIG": "invoice_number", "BEG": "po_number", "BSN": "asn_number"}
+_HEADER_FIELDS = {
+    "BAK": "po_number",
+    "BIG": "invoice_number",
+    "BEG": "po_number",
+    "BSN": "asn_number",
+    "BCT": "catalog_id",
+    "AK1": "group_control_number",
+}
 
 
 class Sources:

@@ -37,6 +37,10 @@ ISA_SCAN_LIMIT = 512  # bytes; a real ISA is 106, a loosely padded one a little 
 ISA_ELEMENTS = 16
 _SKIPPED = b" \t\r\n\x0b\x0c\x1a\x00"  # whitespace, and the NUL / Ctrl-Z padding some systems add
 _WHITESPACE = " \t\r\n"
+# Segments are made by filling the instance's fields directly: the frozen dataclass's __init__
+# (object.__setattr__ per field) is most of the cost of reading a segment. Same object, same
+# equality and hash; only possible while Segment keeps a __dict__ (no __slots__).
+_FAST_SEGMENTS = not hasattr(Segment, "__slots__")
 
 
 @dataclass(frozen=True)
@@ -199,30 +203,46 @@ class _Tokenizer:
         delimiters = self.delimiters
         assert delimiters is not None
         terminator = delimiters.segment[0]
-        separator = delimiters.element
-        ascii_delimiters = (separator + terminator + delimiters.component + (delimiters.repetition or "")).isascii()
+        ascii_delimiters = (delimiters.element + terminator + delimiters.component + (delimiters.repetition or "")).isascii()
         text, codec = _decode(block, ascii_delimiters)
-        used = {separator, delimiters.component, delimiters.repetition}
-        strip = "".join(c for c in _WHITESPACE if c not in used)
-        parts = text.split(terminator)
         if "ISA" in text:  # rare: only then look for an interchange starting in this block
+            parts = text.split(terminator)
             for index, part in enumerate(parts):
-                part = part.strip(strip)
+                part = part.lstrip(_WHITESPACE)
                 if part.startswith("ISA") and len(part) > 3 and not part[3].isalnum():
-                    batch = self._segments_of(parts[:index], strip, separator, delimiters)
-                    return batch, terminator.join(parts[index:]).encode(codec)
-        return self._segments_of(parts, strip, separator, delimiters), b""
+                    head = terminator.join(parts[:index])
+                    return self._segments_of(head, delimiters), terminator.join(parts[index:]).encode(codec)
+        return self._segments_of(text, delimiters), b""
 
-    def _segments_of(self, parts: list[str], strip: str, separator: str, delimiters: Delimiters) -> SegmentBatch:
+    def _segments_of(self, text: str, delimiters: Delimiters) -> SegmentBatch:
+        """Line breaks that are not the terminator are not data (X12 has no CR or LF in values):
+        they go first, in one pass; indentation is stripped per segment only when there is any."""
+        terminator, separator = delimiters.segment[0], delimiters.element
+        used = (separator, delimiters.component, delimiters.repetition, terminator)
+        for line_break in "\r\n":
+            if line_break not in used and line_break in text:
+                text = text.replace(line_break, "")
+        indent = "".join(c for c in " \t" if c not in used)
+        indented = text[:1] in (" ", "\t") or any(terminator + c in text for c in indent)
         segments: list[Segment] = []
         append = segments.append
         position = self.position
-        for part in parts:
-            part = part.strip(strip)
+        new = object.__new__
+        for part in text.split(terminator):
+            if indented:
+                part = part.lstrip(indent)
             if part:
                 position += 1
                 fields = part.split(separator)
-                append(Segment(fields[0], tuple(fields[1:]), position))
+                if _FAST_SEGMENTS:
+                    segment = new(Segment)
+                    values = segment.__dict__
+                    values["tag"] = fields[0]
+                    values["elements"] = tuple(fields[1:])
+                    values["position"] = position
+                    append(segment)
+                else:
+                    append(Segment(fields[0], tuple(fields[1:]), position))
         self.position = position
         return segments, delimiters
 

@@ -15,14 +15,11 @@ that could not become a workflow call.
   needs a reason. Listing is oldest first, with `status`, `limit` and `offset`.
 
 Everything that changes something is audited (actor: the principal) and honours `Idempotency-Key`.
-The intake operations (starter/operations/intake.py) are looked up when a request needs them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
-from types import ModuleType
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -31,7 +28,16 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from domain.audit import AuditRecord
-from domain.intake import DeadLetterStatus, IntakeDeadLetter, IntakeResult, IntakeSource, Partner
+from domain.intake import (
+    DeadLetterStatus,
+    IntakeDeadLetter,
+    IntakeRecord,
+    IntakeResult,
+    IntakeSource,
+    Partner,
+    intake_workflow_id,
+    replay_workflow_id,
+)
 from domain.purchasing import BUSINESS_ID_PATTERN, BUSINESS_ID_RULE
 from runtime.settings import Settings
 from starter.api.deps import TemporalClient
@@ -39,11 +45,13 @@ from starter.api.guards import idempotent
 from starter.api.idempotency import audit_with_answer
 from starter.api.problems import PROBLEM_RESPONSES, ProblemError
 from starter.api.security import CurrentPrincipal, Principal, require
+from starter.operations import intake as intake_operations
 from store import Store
 from store.intake import sha256_hex
 
 INTAKE_SCOPE = "intake:write"
 MAX_ID = 2**63 - 1  # the store's 64-bit ids
+REPLAY_WAIT = 10.0  # seconds a replay request waits for the replay to finish, then 202
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 IntakeWriter = Annotated[Principal, require(INTAKE_SCOPE)]
 PartnerIdPath = Annotated[str, PathParam(pattern=BUSINESS_ID_PATTERN, max_length=40, description=BUSINESS_ID_RULE)]
@@ -73,8 +81,20 @@ FILE_BODY: dict[str, Any] = {
 class IntakePending(BaseModel):
     file_id: str
     name: str | None = None
+    workflow_id: str = Field(description="the file's intake run")
     status: str = Field(default="processing", description="read the result from `location` once processed")
     location: str
+
+
+class ReplayAnswer(BaseModel):
+    """A replay: the dead letter as it is now, and once the replay ran, what became of the record
+    (`replayed` false: it failed again, and `record` names the dead letter holding the new reason)."""
+
+    dead_letter: IntakeDeadLetter
+    workflow_id: str = Field(description="the replay's run, intake-replay-<id>")
+    status: str = Field(description="done, or running (read the dead letter later)")
+    replayed: bool | None = None
+    record: IntakeRecord | None = None
 
 
 class PartnerList(BaseModel):
@@ -91,11 +111,6 @@ class DiscardBody(BaseModel):
     """Why the record is discarded; who discarded it is the caller."""
 
     reason: str = Field(min_length=3, max_length=500)
-
-
-def intake_operations() -> ModuleType:
-    """starter/operations/intake.py (`submit_file`, `replay_dead_letter`), looked up at call time."""
-    return importlib.import_module("starter.operations.intake")
 
 
 def _settings(request: Request) -> Settings:
@@ -154,14 +169,15 @@ async def submit_intake_file(
     async def run() -> JSONResponse:
         store, settings = _store(request), _settings(request)
         try:
-            result = await intake_operations().submit_file(
+            result = await intake_operations.submit_file(
                 temporal, settings, store.intake, file_name, data, IntakeSource.API, principal.subject,
                 wait=wait_seconds,
             )  # fmt: skip
         except TimeoutError:
             _audit(request, principal, "intake.file_submitted", ("intake_file", file_id), name=file_name,
                    size=len(data), outcome="processing")  # fmt: skip
-            pending = IntakePending(file_id=file_id, name=file_name, location=_file_location(file_id))
+            pending = IntakePending(file_id=file_id, name=file_name, workflow_id=intake_workflow_id(file_id),
+                                    location=_file_location(file_id))  # fmt: skip
             return _json(pending, 202, pending.location)
         outcome = "refused" if result.refused else "duplicate" if result.duplicate_of else "processed"
         _audit(request, principal, "intake.file_submitted", ("intake_file", file_id), name=file_name,
@@ -179,7 +195,8 @@ async def get_intake_file(request: Request, file_id: FileIdPath, principal: Inta
     if found is None:
         raise ProblemError(404, "Not found", f"no intake file {file_id}")
     if found.result is None:
-        pending = IntakePending(file_id=file_id, name=found.name, location=_file_location(file_id))
+        pending = IntakePending(file_id=file_id, name=found.name, workflow_id=intake_workflow_id(file_id),
+                                location=_file_location(file_id))  # fmt: skip
         return _json(pending, 202, pending.location)
     return _json(found.result)
 
@@ -270,8 +287,8 @@ async def get_dead_letter(request: Request, letter_id: LetterIdPath, principal: 
     return _json(await _letter(request, principal, letter_id))
 
 
-@router.post("/dead-letters/{letter_id}/replay", tags=["dead letters"], response_model=IntakeDeadLetter,
-             responses={202: {"model": IntakeDeadLetter, "description": "replay still running"}})  # fmt: skip
+@router.post("/dead-letters/{letter_id}/replay", tags=["dead letters"], response_model=ReplayAnswer,
+             responses={202: {"model": ReplayAnswer, "description": "replay still running"}})  # fmt: skip
 async def replay_dead_letter(
     request: Request, letter_id: LetterIdPath, principal: IntakeWriter, temporal: TemporalClient
 ) -> Response:
@@ -281,22 +298,26 @@ async def replay_dead_letter(
 
     async def run() -> JSONResponse:
         await _open_letter(request, principal, letter_id)
-        location = f"/v1/dead-letters/{letter_id}"
+        location, workflow_id = f"/v1/dead-letters/{letter_id}", replay_workflow_id(letter_id)
         try:
-            letter = await intake_operations().replay_dead_letter(
-                temporal, _settings(request), letter_id, principal.subject, wait=10.0
+            done = await intake_operations.replay_dead_letter(
+                temporal, _settings(request), _store(request).intake, letter_id, principal.subject, wait=REPLAY_WAIT
             )
         except TimeoutError:
             _audit(request, principal, "intake.dead_letter_replayed", ("intake_dead_letter", str(letter_id)),
-                   outcome="running")  # fmt: skip
-            return _json(await _letter(request, principal, letter_id), 202, location)
+                   workflow_id=workflow_id, outcome="running")  # fmt: skip
+            letter = await _letter(request, principal, letter_id)
+            return _json(ReplayAnswer(dead_letter=letter, workflow_id=workflow_id, status="running"), 202, location)
         except LookupError as missing:
             raise ProblemError(404, "Not found", str(missing)) from None
-        except ValueError as refused:
+        except ValueError as refused:  # replayed or resolved meanwhile
             raise ProblemError(409, "Refused", str(refused)) from None
         _audit(request, principal, "intake.dead_letter_replayed", ("intake_dead_letter", str(letter_id)),
-               resolution=letter.resolution, outcome=letter.status.value)  # fmt: skip
-        return _json(letter)
+               workflow_id=workflow_id, record_outcome=done.record.outcome.value,
+               outcome="replayed" if done.replayed else "failed_again")  # fmt: skip
+        answer = ReplayAnswer(dead_letter=await _letter(request, principal, letter_id), workflow_id=workflow_id,
+                              status="done", replayed=done.replayed, record=done.record)  # fmt: skip
+        return _json(answer)
 
     return await idempotent(request, principal, run)
 

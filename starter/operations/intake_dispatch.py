@@ -5,8 +5,10 @@ worker's settings, so SLAs and policies are the platform's."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -17,7 +19,7 @@ from domain.purchasing import Invoice, PoAcknowledgement, PurchaseOrder, purchas
 from domain.shipping import ShipNotice
 from domain.supplier import SupplierOnboardingRequest
 from runtime.settings import Settings
-from starter.operations.messages import deliver_acknowledgement, deliver_ship_notice
+from starter.operations.messages import deliver_acknowledgement, deliver_ship_notice, purchase_order_status
 from starter.operations.starts import (
     AlreadyProcessed,
     ConflictingSubmission,
@@ -88,6 +90,15 @@ class TemporalIntakeDispatch:
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE, static_summary=task.summary[:200],
         )  # fmt: skip
         return task_id
+
+    async def purchase_order_lines(self, po_number: str) -> dict[int, tuple[Decimal, Decimal, str]] | None:
+        try:
+            status = await purchase_order_status(self.client, po_number)
+        except (RPCError, WorkflowQueryFailedError):
+            return None
+        if status is None or status.outcome is not None:
+            return None
+        return {line.line: (line.ordered, line.shipped, line.uom) for line in status.lines if not line.cancelled}
 
     async def purchase_order_known(self, po_number: str) -> bool:
         return await self._exists(purchase_order_workflow_id(po_number))

@@ -50,6 +50,7 @@ _DECIDING: tuple[tuple[str, DecidingWorkflow], ...] = (
     ("compliance-review-", ReviewTaskWorkflow),
     ("credential-renewal-", ReviewTaskWorkflow),
     ("catalog-price-", ReviewTaskWorkflow),
+    ("ship-notice-", ReviewTaskWorkflow),
     ("replenishment-", ReplenishmentWorkflow),
 )
 _BY_PREFIX: tuple[tuple[str, Process], ...] = (

@@ -1,7 +1,8 @@
 """The vendor channel's EDI endpoint against the real sandbox through `HttpVendorChannel.send_edi`:
 an 850 is stored and answered with a 997 our reader and 997 mapping read; a rejected group; the
 997 we send is only stored; the delayed 855 a configured partner drops into its inbox; retries
-store once; refusals name the field. Also the fake vendor channel's EDI contract."""
+store once; refusals name the field. Also the timer behind the 855s and the fake vendor channel's
+EDI contract."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from domain.x12.map_855 import map_855
 from domain.x12.map_997 import map_997
 from domain.x12.model import Interchange
 from domain.x12.reader import read_interchanges
+from sandbox.delayed_calls import DelayedCalls
 from sandbox.seed import DEFAULT_SEED_DIR, load_json
 from tests.support.procurement_fakes import FakeVendorChannel
 from tests.support.sandbox import RunningSandbox
@@ -218,6 +220,10 @@ def test_refusals_name_the_field(sandbox: RunningSandbox) -> None:
         timeout=10,
     )
     assert relative.status_code == 422 and "inbox_dir" in relative.json()["detail"]
+    nowhere = httpx.put(
+        f"{url}/admin/partners/{PARTNER}", json={"send_855_after_seconds": 1}, headers=sandbox.headers, timeout=10
+    )
+    assert nowhere.status_code == 422 and "inbox_dir: required" in nowhere.json()["detail"]
     unknown = httpx.get(f"{url}/messages/EDI-999999", headers=sandbox.headers, timeout=10)
     assert unknown.status_code == 404
 
@@ -230,3 +236,18 @@ async def test_the_fake_channel_records_each_send_once_and_answers_850s_only() -
     assert await fake.send_edi(PARTNER, our_997(), idempotency_key="k2") is None
     assert fake.edi_sent == [(PARTNER, order_850()), (PARTNER, our_997())]
     assert await FakeVendorChannel().send_edi(PARTNER, order_850(), idempotency_key="k") is None
+
+
+async def test_delayed_calls_run_once_started_and_never_after_stop() -> None:
+    calls, ran = DelayedCalls("test"), []
+    calls.call_later(0, lambda: ran.append("before start"))  # no app running: a no-op
+    await calls.start()
+    calls.call_later(0.01, lambda: ran.append("soon"))
+    calls.call_later(30, lambda: ran.append("late"))
+    deadline = time.monotonic() + 5
+    while not ran and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    await calls.stop()  # cancels "late" instead of waiting 30 s
+    calls.call_later(0, lambda: ran.append("after stop"))
+    await asyncio.sleep(0.05)
+    assert ran == ["soon"]

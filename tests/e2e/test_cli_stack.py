@@ -147,6 +147,7 @@ def test_demo_runs_every_scenario_as_promised(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     names = [scenario["name"] for scenario in report["scenarios"]]
-    assert report["ok"] is True and len(names) == 24, report
+    assert report["ok"] is True and len(names) == 32, report
     assert "gloves below reorder point" in names and "replenishment-scan (Schedule)" in names
+    assert "810-cascadia-invoice.edi (intake)" in names and "bad-envelope.edi (inbox)" in names
     assert all(scenario["ok"] for scenario in report["scenarios"])

@@ -126,3 +126,18 @@ async def test_a_legacy_csv_becomes_one_onboarding_per_good_row(harness: Harness
     assert outcomes == [("VM-300101", RecordOutcome.STARTED), ("VM-300102", RecordOutcome.STARTED),
                         ("VM-300103", RecordOutcome.STARTED), ("VM-300104", RecordOutcome.DEAD_LETTER)]  # fmt: skip
     assert taken.records[3].reason is not None and taken.records[3].reason.startswith("line 5: legal_name")
+
+
+async def test_a_ship_notice_of_more_than_ordered_is_a_task_for_receiving(harness: Harness) -> None:
+    po = await start_po(harness, purchase_order("po-cascadia-edi"))
+    await until(po, lambda s: s.stage == "awaiting_acknowledgement")
+    await take(harness, "855-cascadia-accept.edi")
+    await until(po, lambda s: s.stage == "open")
+
+    taken = await take(harness, "856-over.edi", edited("856-cascadia-asn.edi", "SN1*1*30*CA", "SN1*1*40*CA"))
+
+    (record,) = taken.records
+    assert record.outcome is RecordOutcome.STARTED and "40 CS shipped, 30 CS ordered" in (record.reason or "")
+    task = harness.client.get_workflow_handle_for(ReviewTaskWorkflow.run, "ship-notice-PO-2026-000460-CPD-ASN-9120")
+    opened = (await task.query(ReviewTaskWorkflow.status)).open_exception
+    assert opened is not None and opened.kind is DecisionKind.SHIP_NOTICE_EXCEPTION
