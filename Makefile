@@ -29,6 +29,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.master_data
+	$(BIN)/python -m bench.x12
 
 up: $(STAMP)
 	$(BIN)/supplybridge up

@@ -96,8 +96,10 @@ class IntakeActivities:
             if count % HEARTBEAT_EVERY == 0:
                 activity.heartbeat(count)
 
-    async def _csv_row(self, params: IntakeFileInput, kind: str, row: MappedRow) -> IntakeRecord:
-        position = f"line {row.line}"
+    async def _csv_row(
+        self, params: IntakeFileInput, kind: str, row: MappedRow, replay_of: int | None = None
+    ) -> IntakeRecord:
+        position = f"line {row.line}" + (f" (replay of dead letter {replay_of})" if replay_of else "")
         if row.document is None:
             reason = "; ".join(f"{field}: {why}" for field, why in row.errors)
             errors = [{"field": field, "reason": why} for field, why in row.errors]
@@ -133,10 +135,9 @@ class IntakeActivities:
             rows = list(map_rows(letter.raw, file_map)) if file_map else []
             if not rows:
                 raise ValueError(f"dead letter {letter.id} holds no row a column map knows")
-            original = MappedRow(line=int(letter.position.split()[-1]), key=rows[0].key, raw=rows[0].raw,
+            original = MappedRow(line=int(letter.position.split()[1]), key=rows[0].key, raw=rows[0].raw,
                                  document=rows[0].document, errors=rows[0].errors)  # fmt: skip
-            record = await self._csv_row(replay_params.model_copy(update={"name": f"{letter.file_name} (replay)"}),
-                                         letter.kind.removeprefix(CSV_PREFIX), original)  # fmt: skip
+            record = await self._csv_row(replay_params, letter.kind.removeprefix(CSV_PREFIX), original, letter.id)
         else:
             record = await self._x12.replay(replay_params, letter)
         replayed = record.outcome is not RecordOutcome.DEAD_LETTER

@@ -104,7 +104,7 @@ class X12Intake:
         partner = await asyncio.to_thread(self._store.partner_by_sender, interchange.sender_qualifier,
                                           interchange.sender_id)  # fmt: skip
         reference = await self._reference()
-        return await self._transaction(params, interchange, group, ts, partner, reference)
+        return await self._transaction(params, interchange, group, ts, partner, reference, replay_of=letter.id)
 
     async def _reference(self) -> ReferenceData:
         items, locations = await asyncio.gather(self._contracts.list_items(), self._contracts.list_locations())
@@ -154,8 +154,12 @@ class X12Intake:
         ts: TransactionSet,
         partner: Partner | None,
         reference: ReferenceData,
+        replay_of: int | None = None,
     ) -> IntakeRecord:
+        """A replayed record keeps a position of its own, so failing again is a new dead letter."""
         position, kind = position_of(interchange, group, ts), f"{X12_PREFIX}{ts.code}"
+        if replay_of is not None:
+            position += f" (replay of dead letter {replay_of})"
 
         def dead(reason: str, key: str | None = None, details: dict[str, Any] | None = None) -> Awaitable[IntakeRecord]:
             letter = IntakeDeadLetter(file_id=params.file_id, file_name=params.name, kind=kind, position=position,

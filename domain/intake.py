@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from domain.base import DomainModel
 from domain.purchasing import SystemId
@@ -41,14 +41,15 @@ class Partner(DomainModel):
     isa_qualifier: str = Field(default="ZZ", min_length=2, max_length=2, pattern=r"^[0-9A-Z]{2}$")
     isa_id: str = Field(min_length=1, max_length=15, pattern=r"^[^*~>^|:\s][^*~>^|:]*$",
                         description="ISA06 as the partner sends it (ours is ISA08 of its files)")  # fmt: skip
-    gs_id: str = Field(min_length=1, max_length=15, description="GS02 as the partner sends it")
+    gs_id: str = Field(min_length=1, max_length=15, pattern=r"^[\x21-\x7e]+$",
+                       description="GS02 as the partner sends it")  # fmt: skip
     transaction_sets: list[TransactionSetCode] = Field(default_factory=_usual_sets)
     x12_version: str = Field(default="004010", pattern=r"^[0-9]{6}$", description="GS08 of what we send")
     functional_ack: Literal["997", "999"] = "997"
     outbound: Literal["vendor_channel_edi", "none"] = Field(
         default="vendor_channel_edi", description="how our 850s and 997s reach it"
     )
-    edi_only: bool = Field(default=True, description="POs to its supplier go as X12 850, not JSON notifications")
+    edi_only: StrictBool = Field(default=True, description="POs to its supplier go as X12 850, not JSON notifications")
 
 
 class EdiIdentity(DomainModel):

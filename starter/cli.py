@@ -17,6 +17,7 @@ from runtime.logs import configure_logging
 from starter import (
     cli_dead_letters,
     cli_decisions,
+    cli_edi,
     cli_governance,
     cli_intake,
     cli_master_data,
@@ -83,6 +84,7 @@ app.add_typer(cli_replenishment.inventory_app, name="inventory")
 app.add_typer(cli_replenishment.replenishment_app, name="replenishment")
 app.add_typer(cli_intake.partners_app, name="partners")
 app.add_typer(cli_dead_letters.dead_letters_app, name="dead-letters")
+app.add_typer(cli_edi.edi_app, name="edi")
 
 
 def main() -> None:

@@ -130,7 +130,7 @@ class IntakeRecords:
             .values(status=file_status(result), result=result.model_dump(mode="json"), finished_at=utcnow())
         )
         with self._sessions.begin() as session:
-            if not session.execute(statement).rowcount:
+            if not session.execute(statement).rowcount:  # type: ignore[attr-defined]
                 raise LookupError(f"file_id: no intake file {result.file_id!r} in the store")
 
     def file_result(self, file_id: str) -> IntakeResult | None:
@@ -261,7 +261,7 @@ class IntakeRecords:
             .values(status=status.value, resolved_by=resolved_by, resolution=resolution, resolved_at=utcnow())
         )
         with self._sessions.begin() as session:
-            changed = session.execute(statement).rowcount
+            changed = session.execute(statement).rowcount  # type: ignore[attr-defined]
             row = session.get(IntakeDeadLetterRow, letter_id)
             if row is None:
                 raise LookupError(f"dead letter {letter_id}: no such dead letter")

@@ -19,6 +19,7 @@ Decisions:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -32,6 +33,7 @@ VERSION_999 = "005010X231A1"
 ISA_VERSION_999 = "00501"
 MAX_CODES = 5  # AK502..AK506, AK905..AK909
 _REPETITION_CANDIDATES = "^|{}!"
+_ELEMENT_REF = re.compile(r"^([A-Z][A-Z0-9]{1,2})(\d{2})")
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,9 @@ class SegmentError:
         """The syntax error a MappingError amounts to, when it has one (its `syntax_code`)."""
         if error.syntax_code is None or error.position is None or not error.element:
             return None
-        tag, digits = error.element[:-2], error.element[-2:]
-        element = int(digits) if digits.isdigit() and tag else None
-        return cls(error.position, tag or error.element, "8", element, None, error.syntax_code, None, rejects)
+        found = _ELEMENT_REF.match(error.element)  # PO103, IT106.. (the ids from IT106 on), N104
+        tag, element = (found.group(1), int(found.group(2))) if found else (error.element, None)
+        return cls(error.position, tag, "8", element, None, error.syntax_code, None, rejects)
 
 
 def _unique(codes: Iterable[str]) -> list[str]:

@@ -61,7 +61,6 @@ AK5_CODES = {
     "7": "Missing or Invalid Transaction Set Control Number",
 }
 _STANDARD_TEXT = {Level.INTERCHANGE: TA1_NOTE_CODES, Level.GROUP: AK9_CODES, Level.TRANSACTION: AK5_CODES}
-ENVELOPE_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 
 
 def envelope_error(level: Level, code: str, detail: str, position: int | None, tag: str | None = None) -> X12Error:
@@ -100,22 +99,21 @@ ReadEvent = TransactionRead | GroupClosed | InterchangeClosed
 
 
 def read_events(tokens: Iterable[Token], *, keep: bool) -> Iterator[ReadEvent]:
-    """The envelopes of the segments in `tokens`, each event as soon as it is known."""
+    """The envelopes of the segments in `tokens`, each event as soon as it is known. Body
+    segments go to the open transaction set a run at a time (between envelope segments)."""
     state = _Envelopes(keep)
-    on_control = state.on_control
     for token in tokens:
         if isinstance(token, Unreadable):
             yield from state.on_unreadable(token)
             continue
-        segments, delimiters = token
-        for segment in segments:
-            body = state.body
-            if body is not None and segment.tag not in ENVELOPE_TAGS:
-                body.append(segment)
-            else:
-                events = on_control(segment, delimiters)
-                if events:
-                    yield from events
+        segments, delimiters = token.segments, token.delimiters
+        start = 0
+        for index in (*token.envelope_indexes, len(segments)):
+            if index > start:
+                yield from state.on_body(segments[start:index], delimiters)
+            if index < len(segments):
+                yield from state.on_control(segments[index], delimiters)
+            start = index + 1
     yield from state.finish()
 
 
@@ -168,6 +166,16 @@ class _Envelopes:
             interchange.ta1.append(segment)
             return []
         return self._stray(segment, delimiters)
+
+    def on_body(self, segments: list[Segment], delimiters: Delimiters) -> list[ReadEvent]:
+        """Segments that are not envelope segments: the open transaction set's, else out of place."""
+        if self.body is not None:
+            self.body.extend(segments)
+            return []
+        events: list[ReadEvent] = []
+        for segment in segments:
+            events += self.on_control(segment, delimiters)
+        return events
 
     def on_unreadable(self, unreadable: Unreadable) -> list[ReadEvent]:
         events: list[ReadEvent] = []
@@ -254,9 +262,7 @@ class _Envelopes:
             return []
         outside = "a functional group (GS...GE)" if self.group is None else "a transaction set (ST...SE)"
         detail = f"segment {segment.tag} at {segment.position} is outside {outside}"
-        self.interchange.errors.append(
-            envelope_error(Level.INTERCHANGE, "024", detail, segment.position, segment.tag)
-        )
+        self.interchange.errors.append(envelope_error(Level.INTERCHANGE, "024", detail, segment.position, segment.tag))
         return []
 
     # -- functional group ------------------------------------------------------------------------

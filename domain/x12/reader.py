@@ -59,9 +59,8 @@ def iter_segments(data: bytes | Iterable[bytes]) -> Iterator[tuple[Segment, Deli
         if isinstance(token, Unreadable):
             yield token
         else:
-            segments, delimiters = token
-            for segment in segments:
-                yield segment, delimiters
+            for segment in token.segments:
+                yield segment, token.delimiters
 
 
 def iter_transactions(data: bytes | Iterable[bytes]) -> Iterator[ReadEvent]:

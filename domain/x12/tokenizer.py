@@ -8,16 +8,19 @@ Decisions:
   repetition separator only in version 00402 and later, and only when it is not `U` (or a letter
   or digit); before that it is the standards identifier.
 - A newline may be the terminator (the byte after ISA16 is CR or LF; CR LF is recorded as "\\r\\n").
-  Whitespace around segments (CR, LF, CR LF after a `~`, indentation of pretty-printed files) is
-  not data: it is stripped, except a whitespace character that is itself a delimiter. Empty
-  segments are skipped and not counted. A UTF-8 byte-order mark and leading whitespace are allowed.
+  Line breaks that are not the terminator are not data (X12 values have no CR or LF): CR LF after
+  a `~`, and files wrapped at a fixed width (even inside the ISA), read as if they were not
+  there. Indentation of pretty-printed files is stripped from the start of segments. A whitespace
+  character that is itself a delimiter is kept. Empty segments are skipped and not counted. A
+  UTF-8 byte-order mark and leading whitespace (NUL and Ctrl-Z padding too) are allowed.
 - Text is decoded per block as UTF-8, and a block that is not UTF-8 as Latin-1 (every byte is a
   character, nothing is lost); delimiters are single bytes, so a block is always cut between
   whole characters.
 - Streaming: the input is read in blocks of at most `BLOCK_BYTES` (larger chunks are cut), each
   block cut after its last terminator, so memory does not grow with the file. Every segment
-  that starts with `ISA` starts a new interchange whose delimiters are read again from its bytes
-  (several interchanges in one file, each with its own delimiters).
+  that starts with `ISA` (after a terminator or a line break) starts a new interchange whose
+  delimiters are read again from its bytes (several interchanges in one file, each with its
+  own delimiters; an interchange without its IEA does not hide the next one).
 - Bytes that are not X12 (no ISA where one must be, an ISA whose delimiters cannot be read) are
   one `Unreadable` token per run, with a TA1 note code; the tokenizer never raises on bad input.
 - Positions are 1-based segment numbers from the start of the file; an unreadable run counts as
@@ -26,6 +29,8 @@ Decisions:
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -37,10 +42,7 @@ ISA_SCAN_LIMIT = 512  # bytes; a real ISA is 106, a loosely padded one a little 
 ISA_ELEMENTS = 16
 _SKIPPED = b" \t\r\n\x0b\x0c\x1a\x00"  # whitespace, and the NUL / Ctrl-Z padding some systems add
 _WHITESPACE = " \t\r\n"
-# Segments are made by filling the instance's fields directly: the frozen dataclass's __init__
-# (object.__setattr__ per field) is most of the cost of reading a segment. Same object, same
-# equality and hash; only possible while Segment keeps a __dict__ (no __slots__).
-_FAST_SEGMENTS = not hasattr(Segment, "__slots__")
+_ISA_CANDIDATE = re.compile(rb"ISA(?:[^A-Za-z0-9\s]|$)")  # `ISA` and what may be an element separator
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,20 @@ class Unreadable:
     message: str
 
 
-SegmentBatch = tuple[list[Segment], Delimiters]
+ENVELOPE_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentBatch:
+    """Consecutive segments of one interchange (same delimiters). `envelope_indexes` are the
+    indexes of its envelope segments (ISA, IEA, GS, GE, ST, SE), so the envelope checks need not
+    look at every body segment."""
+
+    segments: list[Segment]
+    delimiters: Delimiters
+    envelope_indexes: list[int]
+
+
 Token = SegmentBatch | Unreadable
 
 
@@ -140,9 +155,9 @@ class _Tokenizer:
             buffer = rest + buffer[cut:] if rest else buffer[cut:]
             if rest:
                 self.delimiters = None
-            if batch[0]:
+            if batch.segments:
                 yield batch
-            hungry = not buffer or self.delimiters is not None and self._cut(buffer) == 0
+            hungry = not buffer or (self.delimiters is not None and self._cut(buffer) == 0)
 
     def _cut(self, buffer: bytes) -> int:
         """Where the last complete segment of `buffer` ends (0: none yet)."""
@@ -176,7 +191,7 @@ class _Tokenizer:
         self.delimiters = isa.delimiters
         self.position += 1
         segment = Segment("ISA", tuple(isa.segment_text), self.position)
-        return stripped[isa.consumed :], ([segment], isa.delimiters), True
+        return stripped[isa.consumed :], SegmentBatch([segment], isa.delimiters, [0]), True
 
     def _not_x12(self, data: bytes) -> _BadIsa:
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -186,7 +201,8 @@ class _Tokenizer:
 
     def _skip_garbage(self, data: bytes, eof: bool, bad: _BadIsa, after: int = 1) -> tuple[bytes, Token | None, bool]:
         """Skip to the next `ISA` (or the end); one Unreadable per run of skipped bytes."""
-        found = data.find(b"ISA", after)
+        candidate = _ISA_CANDIDATE.search(data, after)
+        found = candidate.start() if candidate else -1
         if found == -1:
             keep = 0 if eof else 2  # an `ISA` may be cut between two blocks
             found = max(len(data) - keep, 1)
@@ -203,15 +219,15 @@ class _Tokenizer:
         delimiters = self.delimiters
         assert delimiters is not None
         terminator = delimiters.segment[0]
-        ascii_delimiters = (delimiters.element + terminator + delimiters.component + (delimiters.repetition or "")).isascii()
+        ascii_delimiters = (
+            delimiters.element + terminator + delimiters.component + (delimiters.repetition or "")
+        ).isascii()
         text, codec = _decode(block, ascii_delimiters)
         if "ISA" in text:  # rare: only then look for an interchange starting in this block
-            parts = text.split(terminator)
-            for index, part in enumerate(parts):
-                part = part.lstrip(_WHITESPACE)
-                if part.startswith("ISA") and len(part) > 3 and not part[3].isalnum():
-                    head = terminator.join(parts[:index])
-                    return self._segments_of(head, delimiters), terminator.join(parts[index:]).encode(codec)
+            found = _isa_start(terminator).search(text)
+            if found:
+                head, rest = text[: found.start()], text[found.start() :]
+                return self._segments_of(head, delimiters), rest.encode(codec)
         return self._segments_of(text, delimiters), b""
 
     def _segments_of(self, text: str, delimiters: Delimiters) -> SegmentBatch:
@@ -225,26 +241,35 @@ class _Tokenizer:
         indent = "".join(c for c in " \t" if c not in used)
         indented = text[:1] in (" ", "\t") or any(terminator + c in text for c in indent)
         segments: list[Segment] = []
+        envelope_indexes: list[int] = []
         append = segments.append
         position = self.position
-        new = object.__new__
+        # Each segment is made as the frozen dataclass's own __init__ makes it (object.__setattr__
+        # per field), minus the call of __init__: making segments is most of the cost of reading.
+        new, set_field = object.__new__, object.__setattr__
         for part in text.split(terminator):
             if indented:
                 part = part.lstrip(indent)
             if part:
                 position += 1
                 fields = part.split(separator)
-                if _FAST_SEGMENTS:
-                    segment = new(Segment)
-                    values = segment.__dict__
-                    values["tag"] = fields[0]
-                    values["elements"] = tuple(fields[1:])
-                    values["position"] = position
-                    append(segment)
-                else:
-                    append(Segment(fields[0], tuple(fields[1:]), position))
+                tag = fields[0]
+                if tag in ENVELOPE_TAGS:
+                    envelope_indexes.append(len(segments))
+                segment = new(Segment)
+                set_field(segment, "tag", tag)
+                set_field(segment, "elements", tuple(fields[1:]))
+                set_field(segment, "position", position)
+                append(segment)
         self.position = position
-        return segments, delimiters
+        return SegmentBatch(segments, delimiters, envelope_indexes)
+
+
+@functools.cache
+def _isa_start(terminator: str) -> re.Pattern[str]:
+    """A segment that starts with `ISA` and a delimiter: at the start of a block, after a
+    terminator or after a line break (so that a line of garbage cannot swallow the next ISA)."""
+    return re.compile(rf"(?:^|(?<=[{re.escape(terminator)}\r\n]))[ \t\r\n]*ISA(?=[^A-Za-z0-9])")
 
 
 def _read_isa(data: bytes, eof: bool) -> _Isa | _BadIsa | None:
@@ -260,7 +285,9 @@ def _read_isa(data: bytes, eof: bool) -> _Isa | _BadIsa | None:
         if at == -1:
             if not eof and len(data) < ISA_SCAN_LIMIT:
                 return None
-            return _BadIsa("022", f"ISA: fewer than {ISA_ELEMENTS} elements separated by {separator.decode('latin-1')!r}")
+            return _BadIsa(
+                "022", f"ISA: fewer than {ISA_ELEMENTS} elements separated by {separator.decode('latin-1')!r}"
+            )
     if len(data) < at + 3 and not eof:
         return None
     if len(data) < at + 2:
@@ -276,8 +303,9 @@ def _read_isa(data: bytes, eof: bool) -> _Isa | _BadIsa | None:
     segment_end = terminator.decode("latin-1")
     if terminator == b"\r" and data[consumed : consumed + 1] == b"\n":
         segment_end = "\r\n"
-    fields = data[4:at].split(separator) + [component]
-    texts = [field.decode("utf-8", errors="replace") for field in fields]
+    fields = [*data[4:at].split(separator), component]
+    # a line break inside the ISA (a file wrapped at a fixed width) is not data, as elsewhere
+    texts = [field.replace(b"\r", b"").replace(b"\n", b"").decode("utf-8", errors="replace") for field in fields]
     return _Isa(texts, _delimiters(texts, separator, component, segment_end), consumed)
 
 

@@ -22,27 +22,37 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
-from fastapi import Path as PathParam
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from domain.audit import AuditRecord
 from domain.intake import (
     DeadLetterStatus,
     IntakeDeadLetter,
-    IntakeRecord,
     IntakeResult,
     IntakeSource,
     Partner,
     intake_workflow_id,
     replay_workflow_id,
 )
-from domain.purchasing import BUSINESS_ID_PATTERN, BUSINESS_ID_RULE
 from runtime.settings import Settings
 from starter.api.deps import TemporalClient
 from starter.api.guards import idempotent
 from starter.api.idempotency import audit_with_answer
+from starter.api.intake_bodies import (
+    FILE_BODY,
+    DeadLetterPage,
+    DiscardBody,
+    FileIdPath,
+    FileName,
+    IntakePending,
+    LetterIdPath,
+    PartnerBody,
+    PartnerIdPath,
+    PartnerList,
+    ReplayAnswer,
+)
 from starter.api.problems import PROBLEM_RESPONSES, ProblemError
 from starter.api.security import CurrentPrincipal, Principal, require
 from starter.operations import intake as intake_operations
@@ -50,67 +60,9 @@ from store import Store
 from store.intake import sha256_hex
 
 INTAKE_SCOPE = "intake:write"
-MAX_ID = 2**63 - 1  # the store's 64-bit ids
 REPLAY_WAIT = 10.0  # seconds a replay request waits for the replay to finish, then 202
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 IntakeWriter = Annotated[Principal, require(INTAKE_SCOPE)]
-PartnerIdPath = Annotated[str, PathParam(pattern=BUSINESS_ID_PATTERN, max_length=40, description=BUSINESS_ID_RULE)]
-LetterIdPath = Annotated[int, PathParam(ge=1, le=MAX_ID, description="the dead letter's id")]
-FileIdPath = Annotated[str, PathParam(pattern=r"^[0-9a-f]{64}$", description="the file's sha256 (hex)")]
-FileName = Annotated[
-    str,
-    Header(
-        alias="X-File-Name",
-        min_length=1,
-        max_length=255,
-        pattern=r"^[^/\\\s](?:[^/\\]*[^/\\\s])?$",
-        description="the file's name, e.g. 810-cascadia-invoice.edi (a name, not a path)",
-    ),
-]
-FILE_MEDIA_TYPES = ("application/octet-stream", "application/edi-x12", "text/csv", "text/plain")
-FILE_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": "the file as it is: an X12 interchange or a CSV export",
-        "content": {media: {"schema": {"type": "string", "format": "binary", "minLength": 1}}
-                    for media in FILE_MEDIA_TYPES},
-    }
-}  # fmt: skip
-
-
-class IntakePending(BaseModel):
-    file_id: str
-    name: str | None = None
-    workflow_id: str = Field(description="the file's intake run")
-    status: str = Field(default="processing", description="read the result from `location` once processed")
-    location: str
-
-
-class ReplayAnswer(BaseModel):
-    """A replay: the dead letter as it is now, and once the replay ran, what became of the record
-    (`replayed` false: it failed again, and `record` names the dead letter holding the new reason)."""
-
-    dead_letter: IntakeDeadLetter
-    workflow_id: str = Field(description="the replay's run, intake-replay-<id>")
-    status: str = Field(description="done, or running (read the dead letter later)")
-    replayed: bool | None = None
-    record: IntakeRecord | None = None
-
-
-class PartnerList(BaseModel):
-    items: list[Partner]
-
-
-class DeadLetterPage(BaseModel):
-    items: list[IntakeDeadLetter]
-    limit: int
-    offset: int
-
-
-class DiscardBody(BaseModel):
-    """Why the record is discarded; who discarded it is the caller."""
-
-    reason: str = Field(min_length=3, max_length=500)
 
 
 def _settings(request: Request) -> Settings:
@@ -146,11 +98,12 @@ def _file_location(file_id: str) -> str:
 
 
 # --- files --------------------------------------------------------------------------------------
-PENDING = {202: {"model": IntakePending, "description": "still processing; read the result at `location`"}}
+PENDING: dict[int | str, dict[str, Any]] = {
+    202: {"model": IntakePending, "description": "still processing; read the result at `location`"}
+}
 
 
-@router.post("/intake/files", tags=["intake"], response_model=IntakeResult, responses=PENDING,
-             openapi_extra=FILE_BODY)  # fmt: skip
+@router.post("/intake/files", tags=["intake"], response_model=IntakeResult, responses=PENDING, openapi_extra=FILE_BODY)
 async def submit_intake_file(
     request: Request,
     principal: IntakeWriter,
@@ -222,9 +175,15 @@ async def get_partner(request: Request, partner_id: PartnerIdPath, principal: Cu
     return _json(found)
 
 
-@router.put("/partners/{partner_id}", tags=["trading partners"], response_model=Partner,
-            responses={201: {"model": Partner, "description": "added"}})  # fmt: skip
-async def put_partner(request: Request, partner_id: PartnerIdPath, body: Partner, principal: IntakeWriter) -> Response:
+@router.put(
+    "/partners/{partner_id}",
+    tags=["trading partners"],
+    response_model=Partner,
+    responses={201: {"model": Partner, "description": "added"}},
+)
+async def put_partner(
+    request: Request, partner_id: PartnerIdPath, body: PartnerBody, principal: IntakeWriter
+) -> Response:
     """Add (201) or replace (200) a trading partner; the body's `partner_id` must be the path's.
     An ISA sender (qualifier and id) another partner already uses is 409."""
     if principal.suppliers:
@@ -238,7 +197,7 @@ async def put_partner(request: Request, partner_id: PartnerIdPath, body: Partner
         intake = _store(request).intake
         existed = await asyncio.to_thread(intake.get_partner, partner_id) is not None
         try:
-            saved = await asyncio.to_thread(intake.put_partner, body)
+            saved = await asyncio.to_thread(intake.put_partner, Partner.model_validate(body.model_dump()))
         except ValueError as refused:
             raise ProblemError(409, "ISA sender in use", str(refused), field="isa_id") from None
         _audit(request, principal, f"trading_partner.{'replaced' if existed else 'added'}",
@@ -247,6 +206,12 @@ async def put_partner(request: Request, partner_id: PartnerIdPath, body: Partner
         return _json(saved, 200 if existed else 201)
 
     return await idempotent(request, principal, run)
+
+
+@router.options("/partners/{partner_id}", include_in_schema=False)
+async def partner_options() -> Response:
+    """What a partner's path allows (the router alone would name only its first route's GET)."""
+    return Response(status_code=204, headers={"Allow": "GET, OPTIONS, PUT"})
 
 
 # --- dead letters -------------------------------------------------------------------------------
@@ -287,8 +252,12 @@ async def get_dead_letter(request: Request, letter_id: LetterIdPath, principal: 
     return _json(await _letter(request, principal, letter_id))
 
 
-@router.post("/dead-letters/{letter_id}/replay", tags=["dead letters"], response_model=ReplayAnswer,
-             responses={202: {"model": ReplayAnswer, "description": "replay still running"}})  # fmt: skip
+@router.post(
+    "/dead-letters/{letter_id}/replay",
+    tags=["dead letters"],
+    response_model=ReplayAnswer,
+    responses={202: {"model": ReplayAnswer, "description": "replay still running"}},
+)
 async def replay_dead_letter(
     request: Request, letter_id: LetterIdPath, principal: IntakeWriter, temporal: TemporalClient
 ) -> Response:

@@ -145,6 +145,8 @@ def test_997_accepted_with_errors_when_no_set_is_rejected() -> None:
 def test_a_mapping_error_with_a_syntax_code_becomes_a_segment_error() -> None:
     error = MappingError("lines[0].uom", "unit code 'XX' ...", 5, "IT103", "7")
     assert SegmentError.from_mapping(error) == SegmentError(5, "IT1", "8", 3, None, "7", None, True)
+    items = MappingError("lines[0].item_id", "no item", 6, "IT106..", "7")
+    assert SegmentError.from_mapping(items, rejects=False) == SegmentError(6, "IT1", "8", 6, None, "7", None, False)
     assert SegmentError.from_mapping(MappingError("po_number", "unknown PO", 4, "BIG04")) is None
 
 
