@@ -203,4 +203,3 @@ class X12Intake:
         if partner is not None and partner.outbound == "vendor_channel_edi":
             await self._vendor_channel.send_edi(partner.partner_id, text,
                                                 idempotency_key=f"{params.file_id}:{key}")  # fmt: skip
-

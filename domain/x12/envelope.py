@@ -117,12 +117,17 @@ def read_events(tokens: Iterable[Token], *, keep: bool) -> Iterator[ReadEvent]:
     yield from state.finish()
 
 
+def _digits(value: str) -> bool:
+    """ASCII digits only (`str.isdigit` also takes `²`, which `int` refuses)."""
+    return value.isascii() and value.isdigit()
+
+
 def _count(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    return int(value) if _digits(value) else None
 
 
 def _same_control(header: str, trailer: str) -> bool:
-    return int(header) == int(trailer) if header.isdigit() and trailer.isdigit() else header == trailer
+    return int(header) == int(trailer) if _digits(header) and _digits(trailer) else header == trailer
 
 
 class _Envelopes:
@@ -182,7 +187,8 @@ class _Envelopes:
         if self.interchange is not None and self.interchange.enveloped:
             events = self._end_interchange(f"unreadable data at segment {unreadable.position}")
         placeholder = self._placeholder(Delimiters(), unreadable.position)
-        placeholder.errors.append(X12Error(Level.INTERCHANGE, unreadable.code, unreadable.message, unreadable.position))
+        error = envelope_error(Level.INTERCHANGE, unreadable.code, unreadable.message, unreadable.position)
+        placeholder.errors.append(error)
         self.last_stray = unreadable.position
         return events
 
@@ -208,7 +214,7 @@ class _Envelopes:
             delimiters=delimiters,
             position=isa.position,
         )
-        if not interchange.control_number.isdigit():
+        if not _digits(interchange.control_number):
             interchange.errors.append(
                 envelope_error(Level.INTERCHANGE, "018", f"ISA13 is {e(13)!r}, not a number", isa.position, "ISA")
             )
@@ -279,7 +285,7 @@ class _Envelopes:
             version=e(8),
             position=gs.position,
         )
-        if not group.control_number.isdigit():
+        if not _digits(group.control_number):
             group.errors.append(envelope_error(Level.GROUP, "6", f"GS06 is {e(6)!r}, not a number", gs.position, "GS"))
         self.groups += 1
         self.transactions = 0

@@ -244,9 +244,7 @@ class _Tokenizer:
         envelope_indexes: list[int] = []
         append = segments.append
         position = self.position
-        # Each segment is made as the frozen dataclass's own __init__ makes it (object.__setattr__
-        # per field), minus the call of __init__: making segments is most of the cost of reading.
-        new, set_field = object.__new__, object.__setattr__
+        make = tuple.__new__  # Segment is a NamedTuple: built straight from its three values
         for part in text.split(terminator):
             if indented:
                 part = part.lstrip(indent)
@@ -256,11 +254,7 @@ class _Tokenizer:
                 tag = fields[0]
                 if tag in ENVELOPE_TAGS:
                     envelope_indexes.append(len(segments))
-                segment = new(Segment)
-                set_field(segment, "tag", tag)
-                set_field(segment, "elements", tuple(fields[1:]))
-                set_field(segment, "position", position)
-                append(segment)
+                append(make(Segment, (tag, tuple(fields[1:]), position)))
         self.position = position
         return SegmentBatch(segments, delimiters, envelope_indexes)
 

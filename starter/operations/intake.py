@@ -95,6 +95,3 @@ async def replay_dead_letter(
 
 def inbox_input(settings: Settings) -> InboxInput:
     return InboxInput(inbox_dir=str(settings.resolved_intake_inbox))
-
-
-

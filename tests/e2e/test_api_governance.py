@@ -24,8 +24,10 @@ from tests.examples import example_json
 from tests.support.api import problem_of
 
 pytestmark = pytest.mark.e2e
-ALL_SCOPES = ("suppliers:write procurement:write invoices:write tasks:decide audit:read events:write "
-              "intake:write")  # reads implied
+ALL_SCOPES = (
+    "suppliers:write procurement:write invoices:write tasks:decide audit:read events:write "
+    "intake:write"
+)  # reads implied
 
 
 def token(stack: Stack, scopes: str = ALL_SCOPES, teams: str = "*", subject: str = "partner") -> str:

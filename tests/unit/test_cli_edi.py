@@ -95,4 +95,4 @@ def test_text_is_a_line_per_file_interchange_and_transaction_set() -> None:
         line.startswith("    ! interchange 001 at segment 10 (IEA): The Interchange Control Number") for line in lines
     )
     assert any("NonEdi.edi: NOT VALID (1 error); 0 interchanges" in line for line in lines)
-    assert any("! interchange 022 at segment 1: not X12" in line for line in lines)
+    assert any("! interchange 022 at segment 1: Invalid Control Structure: not X12" in line for line in lines)

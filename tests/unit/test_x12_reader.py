@@ -227,6 +227,10 @@ def test_a_wrong_segment_count_and_transaction_control_number() -> None:
     assert only(x12(*GOOD[:4], "SE*4*0001", *GOOD[5:])) == {("transaction", "4", 5, "SE")}
     assert only(x12(*GOOD[:4], "SE*3*0002", *GOOD[5:])) == {("transaction", "3", 5, "SE")}
     assert only(x12(*GOOD[:4], "SE*three*0001", *GOOD[5:])) == {("transaction", "4", 5, "SE")}
+    assert only(x12(*GOOD[:4], "SE*\u00b2*\u00b20001", *GOOD[5:])) == {
+        ("transaction", "4", 5, "SE"),
+        ("transaction", "3", 5, "SE"),
+    }
 
 
 def test_a_wrong_group_count_and_control_number() -> None:
@@ -393,12 +397,14 @@ def test_any_cut_of_a_real_file_into_chunks_reads_the_same(data: st.DataObject) 
     assert error_codes(read_interchanges(pieces)) == BROKEN.get(name, set())
 
 
+# interchanges -> groups (functional id, transaction sets) -> sets -> body segments -> elements
+Interchanges = list[list[tuple[str, list[list[list[str]]]]]]
 DELIMITER_CHARS = "*|^~!{}`+>:@#$%&;\\"
 ELEMENT_TEXT = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,-/", max_size=12)
 
 
 @st.composite
-def envelopes(draw: st.DrawFn) -> tuple[list[list[tuple[str, list[list[str]]]]], list[Delimiters], str]:
+def envelopes(draw: st.DrawFn) -> tuple[Interchanges, list[Delimiters], str]:
     """Interchanges of groups of transaction sets (their body segments as element lists), each
     interchange with its own random delimiters, and what follows each terminator."""
     interchanges = draw(st.lists(st.lists(st.lists(
@@ -412,7 +418,7 @@ def envelopes(draw: st.DrawFn) -> tuple[list[list[tuple[str, list[list[str]]]]],
     return groups, chosen, draw(st.sampled_from(["", "\n", "\r\n"]))
 
 
-def write(interchanges: list[list[tuple[str, list[list[str]]]]], chosen: list[Delimiters], after: str) -> bytes:
+def write(interchanges: Interchanges, chosen: list[Delimiters], after: str) -> bytes:
     out = []
     for number, (groups, d) in enumerate(zip(interchanges, chosen, strict=True), start=1):
         e = d.element
@@ -435,7 +441,7 @@ def write(interchanges: list[list[tuple[str, list[list[str]]]]], chosen: list[De
 @settings(max_examples=150, deadline=None)
 @given(envelopes())
 def test_generated_envelopes_with_random_delimiters_read_back_as_written(
-    generated: tuple[list[list[tuple[str, list[list[str]]]]], list[Delimiters], str],
+    generated: tuple[Interchanges, list[Delimiters], str],
 ) -> None:
     interchanges, chosen, after = generated
     read = read_interchanges(write(interchanges, chosen, after))
