@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from domain.x12 import writer
+from domain.x12.acks import reply_envelope
 from domain.x12.model import FunctionalGroup, Interchange, Segment, TransactionSet
-from domain.x12.writer import ControlNumbers, Envelope, Party, TransactionBody
+from domain.x12.writer import ControlNumbers, TransactionBody
 
 PROMISE_DAYS = 7
 DELIVERY_REQUESTED = "002"  # DTM01 date qualifier
@@ -82,23 +83,9 @@ def acceptance_855(
         promised = need_by or fallback
         segments.append(("ACK", ["IA", po1.element(2), po1.element(3), PROMISED_FOR_DELIVERY, f"{promised:%Y%m%d}"]))
     segments.append(("CTT", [str(len(lines))]))
-    envelope = reply_envelope(received, group, control_number=control_number, now=now)
+    envelope = reply_envelope(received, group, None, ControlNumbers(control_number, control_number), now)
     text = writer.interchange(envelope, "PR", [TransactionBody("855", segments)], [])
     return PurchaseOrderAnswer(po_number=po_number, text=text)
-
-
-def reply_envelope(received: Interchange, group: FunctionalGroup, *, control_number: int, now: datetime) -> Envelope:
-    """The envelope of an answer to `group` of `received`: addressed back to its sender, in its
-    X12 version; the partner's ISA13 and GS06 are both `control_number`."""
-    return Envelope(
-        sender=Party(received.receiver_qualifier, received.receiver_id, group.receiver),
-        receiver=Party(received.sender_qualifier, received.sender_id, group.sender),
-        control=ControlNumbers(interchange=control_number, group=control_number),
-        now=now,
-        isa_version=received.version or "00401",
-        gs_version=group.version or "004010",
-        usage=received.usage or "P",
-    )
 
 
 def _ccyymmdd(value: str) -> date | None:

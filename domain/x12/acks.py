@@ -69,9 +69,11 @@ def _within(ts: TransactionSet, position: int | None) -> bool:
     return ts.segments[0].position <= position <= ts.segments[-1].position
 
 
-def _reply_envelope(
+def reply_envelope(
     received: Interchange, group: FunctionalGroup | None, us: Party | None, control: ControlNumbers, now: datetime
 ) -> Envelope:
+    """The envelope of an answer to `received` (and its `group`): addressed back to its sender, in
+    its X12 version and delimiters, from `us` (else from whom it was addressed to)."""
     sender = us or Party(received.receiver_qualifier, received.receiver_id, group.receiver if group else "")
     receiver = Party(received.sender_qualifier, received.sender_id, group.sender if group else "")
     return Envelope(
@@ -129,7 +131,7 @@ def functional_ack(
     accepted = sum(1 for status in statuses if status.accepts)
     counts = [str(len(statuses)), str(len(statuses)), str(accepted)]
     segments.append(("AK9", [_group_status(group_codes, statuses).value, *counts, *_unique(group_codes)]))
-    env = _reply_envelope(received, group, us, control, now)
+    env = reply_envelope(received, group, us, control, now)
     body = TransactionBody(kind, list(segments))
     if kind == "999":
         body = replace(body, convention=VERSION_999)
@@ -180,6 +182,6 @@ def ta1(
     chosen = status or (AckStatus.ACCEPTED if note_code == TA1_NO_ERROR else AckStatus.REJECTED)
     if chosen not in (AckStatus.ACCEPTED, AckStatus.ACCEPTED_WITH_ERRORS, AckStatus.REJECTED):
         raise ValueError(f"status: {chosen.value} is not a TA1 acknowledgement code (A, E or R)")
-    env = _reply_envelope(received, None, us, ControlNumbers(control, 1), now)
+    env = reply_envelope(received, None, us, ControlNumbers(control, 1), now)
     row = [received.control_number, received.date, received.time, chosen.value, note_code]
     return interchange(env, None, [], [("TA1", row)])
