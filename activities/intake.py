@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from datetime import UTC, datetime, timedelta
 from hashlib import sha256
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from adapters.contracts import ContractsPort
 from adapters.intake_dispatch import IntakeDispatchPort
 from adapters.intake_store import IntakeStorePort
 from adapters.vendor_channel import VendorChannelPort
+from domain.compliance import ReviewTaskInput
+from domain.decisions import PURCHASING_TEAM, DecisionKind
 from domain.file_maps import MappedRow, map_rows, recognise
 from domain.intake import (
     DeadLetterStatus,
@@ -158,7 +161,30 @@ class IntakeActivities:
         for path in files:
             activity.heartbeat(path.name)
             result.files.append(await self._take(inbox, path))
+        result.overdue_acknowledgements = await self._overdue_acknowledgements(params.ack_sla_minutes)
         return result
+
+    async def _overdue_acknowledgements(self, sla_minutes: int) -> list[str]:
+        """Each 850 we sent that no 997/999 answered within the SLA: a task for purchasing (one per
+        850: the task id is the partner and control number, so later scans join it)."""
+        sent = await asyncio.to_thread(self._store.edi_messages, direction="out", kind="850", limit=10_000)
+        answered = await asyncio.to_thread(self._store.edi_messages, direction="in", limit=100_000)
+        acknowledged = {(m.partner_id, _number(m.control_number)) for m in answered if m.kind in ("997", "999")}
+        due = datetime.now(UTC) - timedelta(minutes=sla_minutes)
+        opened = []
+        for message in sent:
+            created = message.created_at if message.created_at.tzinfo else message.created_at.replace(tzinfo=UTC)
+            if (message.partner_id, _number(message.control_number)) in acknowledged or created > due:
+                continue
+            summary = (f"no 997 from {message.partner_id} for the 850 of PO {message.related} (interchange "
+                       f"{message.control_number}) sent {created:%Y-%m-%d %H:%M} UTC")  # fmt: skip
+            task = ReviewTaskInput(kind=DecisionKind.FUNCTIONAL_ACK_OVERDUE.value, team=PURCHASING_TEAM,
+                                   record=message.related or message.control_number, summary=summary,
+                                   evidence={"partner_id": message.partner_id, "control_number": message.control_number,
+                                             "po_number": message.related, "sent_at": created.isoformat()})  # fmt: skip
+            task_id = f"edi-997-overdue-{message.partner_id}-{message.control_number}"
+            opened.append(await self._dispatch.open_task(task_id, task))
+        return opened
 
     async def _take(self, inbox: Path, path: Path) -> InboxFile:
         data = await asyncio.to_thread(path.read_bytes)
@@ -170,6 +196,11 @@ class IntakeActivities:
         folder = inbox.parent / ("rejected" if refused else "archive")
         moved = await asyncio.to_thread(_move, path, folder, taken if refused else None)
         return InboxFile(name=path.name, moved_to=str(moved), result=taken)
+
+
+def _number(control: str) -> str:
+    """A control number compared as a number (`000004101` is `4101`), as partners pad them."""
+    return str(int(control)) if control.isdigit() else control
 
 
 def _inbox_files(inbox: Path) -> list[Path]:

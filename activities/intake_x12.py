@@ -182,6 +182,9 @@ class X12Intake:
             return await dead(str(error), details={"error": error.as_dict()})
         if handled.outcome is RecordOutcome.DEAD_LETTER:
             return await dead(handled.reason or "not taken", handled.key)
+        if handled.outcome is RecordOutcome.ACKNOWLEDGED and handled.key:  # a 997/999 for an interchange of ours
+            await asyncio.to_thread(self._store.record_edi_message, "in", partner.partner_id, ts.code, handled.key,
+                                    envelope_text(interchange, group, ts), None)  # fmt: skip
         return IntakeRecord(position=position, kind=kind, key=handled.key, outcome=handled.outcome,
                             workflow_id=handled.workflow_id, reason=handled.reason)  # fmt: skip
 

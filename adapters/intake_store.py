@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from domain.intake import DeadLetterStatus, IntakeDeadLetter, IntakeResult, IntakeSource, Partner
+from domain.intake import DeadLetterStatus, EdiMessage, IntakeDeadLetter, IntakeResult, IntakeSource, Partner
 
 
 class IntakeStorePort(Protocol):
@@ -68,6 +68,13 @@ class IntakeStorePort(Protocol):
         related: str | None = None,
     ) -> int:  # fmt: skip
         """Keep a message we sent (`out`: 850, 997, 999, TA1) or received (`in`); returns its id."""
+        ...
+
+    def edi_messages(
+        self, *, direction: str | None = None, partner_id: str | None = None, kind: str | None = None,
+        control_number: str | None = None, limit: int = 100, offset: int = 0,
+    ) -> list[EdiMessage]:  # fmt: skip
+        """The messages kept, oldest first, filtered by whichever of the arguments are given."""
         ...
 
     def next_control_number(self, partner_id: str) -> int:

@@ -54,6 +54,7 @@ class DecisionKind(StrEnum):
     SOURCING_EXCEPTION = "sourcing_exception"  # stock to replenish and no eligible contracted vendor
     CATALOG_PRICE_DISCREPANCY = "catalog_price_discrepancy"  # a supplier's 832 price differs from its contract
     SHIP_NOTICE_EXCEPTION = "ship_notice_exception"  # an 856 line not on the PO, or more shipped than ordered
+    FUNCTIONAL_ACK_OVERDUE = "functional_ack_overdue"  # an 850 we sent that no 997/999 answered in time
 
 
 class ExceptionAction(StrEnum):
@@ -83,6 +84,8 @@ ACTIONS_FOR: dict[DecisionKind, tuple[ExceptionAction, ...]] = {
     DecisionKind.CATALOG_PRICE_DISCREPANCY: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
     # approve: receiving will take what arrives as shipped (and sort it out with the supplier); reject: refuse it
     DecisionKind.SHIP_NOTICE_EXCEPTION: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
+    # approve: purchasing confirmed the partner has the order (by phone, portal); reject: it will be sent again
+    DecisionKind.FUNCTIONAL_ACK_OVERDUE: (ExceptionAction.APPROVE, ExceptionAction.REJECT),
     DecisionKind.INVOICE_EXCEPTION: (
         ExceptionAction.ACCEPT_VARIANCE,
         ExceptionAction.REQUEST_CREDIT_MEMO,

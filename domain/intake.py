@@ -154,6 +154,7 @@ class ReplayResult(DomainModel):
 
 class InboxInput(DomainModel):
     inbox_dir: str = Field(description="the watched folder; archive/ and rejected/ are made beside its files")
+    ack_sla_minutes: int = Field(default=60, ge=1, description="how long an 850 we sent may wait for its 997")
 
 
 class InboxFile(DomainModel):
@@ -165,3 +166,17 @@ class InboxFile(DomainModel):
 
 class InboxResult(DomainModel):
     files: list[InboxFile] = Field(default_factory=list)
+    overdue_acknowledgements: list[str] = Field(default_factory=list, description="tasks opened for purchasing")
+
+
+class EdiMessage(DomainModel):
+    """An X12 interchange we sent (`out`: 850, 997, 999, TA1) or received (`in`), as kept."""
+
+    id: int
+    direction: Literal["in", "out"]
+    partner_id: str | None = None
+    kind: str = Field(description="850, 997, 999, TA1, ...")
+    control_number: str
+    text: str
+    related: str | None = Field(default=None, description="what it answers or belongs to, e.g. the 850's number")
+    created_at: datetime

@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     edi_gs_id: str = Field(default="MERCYHEALTH", min_length=1, max_length=15, description="our GS02/GS03 id")
     intake_inbox_dir: Path | None = Field(default=None, description="the watched folder; <state dir>/intake/inbox")
     intake_inbox_every_minutes: int = Field(default=1, ge=1, description="intake-inbox: how often the folder is read")
+    edi_ack_sla_minutes: int = Field(
+        default=60, ge=1, description="an 850 no 997/999 answered this long becomes a task for purchasing"
+    )
 
     # Process rules
     survivorship_policy: Path | None = Field(

@@ -25,13 +25,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal, TypeVar, cast
 
-from pydantic import Field
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.base import DomainModel
-from domain.intake import DeadLetterStatus, IntakeDeadLetter, IntakeResult, IntakeSource, Partner
+from domain.intake import DeadLetterStatus, EdiMessage, IntakeDeadLetter, IntakeResult, IntakeSource, Partner
 from store.models import (
     EdiMessageRow,
     IntakeControlNumberRow,
@@ -74,17 +73,6 @@ class IntakeFile(DomainModel):
     status: FileStatus
     finished_at: datetime | None = None
     result: IntakeResult | None = None
-
-
-class EdiMessage(DomainModel):
-    id: int
-    direction: Literal["in", "out"]
-    partner_id: str | None = None
-    kind: str = Field(description="850, 997, 999, TA1, ...")
-    control_number: str
-    text: str
-    related: str | None = Field(default=None, description="what it answers or belongs to, e.g. the 850's number")
-    created_at: datetime
 
 
 def file_status(result: IntakeResult) -> FileStatus:

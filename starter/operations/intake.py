@@ -94,4 +94,4 @@ async def replay_dead_letter(
 
 
 def inbox_input(settings: Settings) -> InboxInput:
-    return InboxInput(inbox_dir=str(settings.resolved_intake_inbox))
+    return InboxInput(inbox_dir=str(settings.resolved_intake_inbox), ack_sla_minutes=settings.edi_ack_sla_minutes)

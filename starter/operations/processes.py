@@ -51,6 +51,7 @@ _DECIDING: tuple[tuple[str, DecidingWorkflow], ...] = (
     ("credential-renewal-", ReviewTaskWorkflow),
     ("catalog-price-", ReviewTaskWorkflow),
     ("ship-notice-", ReviewTaskWorkflow),
+    ("edi-997-overdue-", ReviewTaskWorkflow),
     ("replenishment-", ReplenishmentWorkflow),
 )
 _BY_PREFIX: tuple[tuple[str, Process], ...] = (

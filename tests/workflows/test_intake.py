@@ -7,13 +7,14 @@ EDI partner goes out as an 850."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from domain.decisions import CONTRACTING_TEAM, DecisionKind
-from domain.intake import IntakeResult, IntakeSource, Partner, RecordOutcome
+from domain.intake import EdiMessage, InboxInput, IntakeResult, IntakeSource, Partner, RecordOutcome
 from domain.po_models import PoStage
 from domain.purchasing import invoice_workflow_id
 from runtime.settings import Settings
@@ -21,6 +22,7 @@ from starter.operations.intake import replay_dead_letter, submit_file
 from tests.support.harness import Harness, Systems, seeded_systems
 from tests.workflows.po_support import purchase_order, receive, start_po, until, with_procurement_seed
 from workflows.compliance import ReviewTaskWorkflow
+from workflows.intake import IntakeInboxWorkflow
 from workflows.invoice import InvoiceWorkflow
 
 EDI = Path(__file__).resolve().parents[1] / "data" / "edi"
@@ -144,3 +146,26 @@ async def test_a_ship_notice_of_more_than_ordered_is_a_task_for_receiving(harnes
     task = harness.client.get_workflow_handle_for(ReviewTaskWorkflow.run, "ship-notice-PO-2026-000460-CPD-ASN-9120")
     opened = (await task.query(ReviewTaskWorkflow.status)).open_exception
     assert opened is not None and opened.kind is DecisionKind.SHIP_NOTICE_EXCEPTION
+
+
+async def test_an_850_no_997_answered_in_time_is_a_task_for_purchasing(harness: Harness, tmp_path: Path) -> None:
+    sent = datetime.now(UTC) - timedelta(hours=2)
+    harness.systems.intake.messages += [
+        EdiMessage(id=90, direction="out", partner_id="CASCADIAPHARM", kind="850", control_number="7", text="...",
+                   related="PO-2026-000470", created_at=sent),
+        EdiMessage(id=91, direction="out", partner_id="CASCADIAPHARM", kind="850", control_number="8", text="...",
+                   related="PO-2026-000471", created_at=sent),
+        EdiMessage(id=92, direction="in", partner_id="CASCADIAPHARM", kind="997", control_number="000000008",
+                   text="...", created_at=sent),
+    ]  # fmt: skip
+
+    with harness.env.auto_time_skipping_disabled():
+        scanned = await harness.client.execute_workflow(
+            IntakeInboxWorkflow.run, InboxInput(inbox_dir=str(tmp_path / "inbox"), ack_sla_minutes=60),
+            id="intake-inbox-test", task_queue=harness.task_queue,
+        )  # fmt: skip
+
+    assert scanned.files == [] and scanned.overdue_acknowledgements == ["edi-997-overdue-CASCADIAPHARM-7"]
+    task = harness.client.get_workflow_handle_for(ReviewTaskWorkflow.run, "edi-997-overdue-CASCADIAPHARM-7")
+    opened = (await task.query(ReviewTaskWorkflow.status)).open_exception
+    assert opened is not None and opened.kind is DecisionKind.FUNCTIONAL_ACK_OVERDUE and opened.team == "purchasing"
