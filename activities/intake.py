@@ -109,17 +109,12 @@ class IntakeActivities:
             letter = IntakeDeadLetter(file_id=params.file_id, file_name=params.name, kind=f"{CSV_PREFIX}{kind}",
                                       position=position, key=row.key, reason=f"{position}: {reason}", raw=row.raw,
                                       details={"errors": errors})  # fmt: skip
-            return await self._dead_letter(letter)
+            return await self._x12.dead_letter(letter)
         assert isinstance(row.document, SupplierOnboardingRequest)
         workflow_id, new = await self._dispatch.start_onboarding(row.document)
         outcome = RecordOutcome.STARTED if new else RecordOutcome.DUPLICATE
         return IntakeRecord(position=position, kind=f"{CSV_PREFIX}{kind}", key=row.key, outcome=outcome,
                             workflow_id=workflow_id)  # fmt: skip
-
-    async def _dead_letter(self, letter: IntakeDeadLetter) -> IntakeRecord:
-        kept = await asyncio.to_thread(self._store.add_dead_letter, letter)
-        return IntakeRecord(position=letter.position, kind=letter.kind, key=letter.key, reason=letter.reason,
-                            outcome=RecordOutcome.DEAD_LETTER, dead_letter_id=kept.id)  # fmt: skip
 
     @activity.defn(name="replay_dead_letter")
     @translate_adapter_errors

@@ -165,7 +165,7 @@ class X12Intake:
             letter = IntakeDeadLetter(file_id=params.file_id, file_name=params.name, kind=kind, position=position,
                                       partner_id=partner.partner_id if partner else None, key=key, reason=reason,
                                       raw=envelope_text(interchange, group, ts), details=details or {})  # fmt: skip
-            return self._dead_letter(letter)
+            return self.dead_letter(letter)
 
         if partner is None:
             sender = f"{interchange.sender_qualifier}/{interchange.sender_id}"
@@ -188,7 +188,8 @@ class X12Intake:
         return IntakeRecord(position=position, kind=kind, key=handled.key, outcome=handled.outcome,
                             workflow_id=handled.workflow_id, reason=handled.reason)  # fmt: skip
 
-    async def _dead_letter(self, letter: IntakeDeadLetter) -> IntakeRecord:
+    async def dead_letter(self, letter: IntakeDeadLetter) -> IntakeRecord:
+        """Keep it (once per file, position and kind) and say so in the file's result."""
         kept = await asyncio.to_thread(self._store.add_dead_letter, letter)
         return IntakeRecord(position=letter.position, kind=letter.kind, key=letter.key, reason=letter.reason,
                             outcome=RecordOutcome.DEAD_LETTER, dead_letter_id=kept.id)  # fmt: skip
