@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.master_data
 	$(BIN)/python -m bench.x12
+	$(BIN)/python -m bench.intake
 
 up: $(STAMP)
 	$(BIN)/supplybridge up

@@ -39,15 +39,17 @@ def purchase_order_850(
     now: datetime,
     contract_number: str | None = None,
     supplier_name: str | None = None,
+    purpose: str = "00",
     isa_version: str = "00401",
     gs_version: str = "004010",
     usage: str = "P",
     delimiters: Delimiters = STANDARD,
 ) -> str:
     """The 850 interchange for `po` (see the module's decisions). `contract_number` is the
-    number the supplier knows the contract by (defaults to the PO's `contract_ref`)."""
+    number the supplier knows the contract by (defaults to the PO's `contract_ref`); `purpose` is
+    BEG01: `00` original, `01` cancellation (the same order, withdrawn)."""
     d = delimiters
-    rows: Rows = [("BEG", ["00", "SA", po.po_number, "", _ccyymmdd(po.order_date or now.date())])]
+    rows: Rows = [("BEG", [purpose, "SA", po.po_number, "", _ccyymmdd(po.order_date or now.date())])]
     rows.append(("CUR", ["BY", po.currency]))
     if contract_number or po.contract_ref:
         rows.append(("REF", ["CT", contract_number or po.contract_ref or ""]))

@@ -179,7 +179,10 @@ def test_cancel_compensates_everywhere(stack: Stack, tmp_path: Path) -> None:
     assert code == 0 and out["outcome"] == "cancelled", out
     assert out["result"]["compensations"] == ["release_reservations", "cancel_po_with_vendor", "cancel_po_in_erp"]
     assert stack.sandbox_get(f"/erp/purchase-orders/{po}")["status"] == "cancelled"
-    assert stack.sandbox_get(f"/vendor-channel/purchase-orders/{po}")["status"] == "cancelled"
+    # SUP-0003 trades by X12 (partner CASCADIAPHARM): the order went as an 850, and is withdrawn as one
+    sent = stack.sandbox_get("/vendor-channel/edi/messages?partner_id=CASCADIAPHARM&kind=850&direction=to_partner")
+    texts = [stack.sandbox_get(f"/vendor-channel/edi/messages/{m['message_id']}")["text"] for m in sent["items"]]
+    assert any(f"BEG*00*SA*{po}" in text for text in texts) and any(f"BEG*01*SA*{po}" in text for text in texts)
     assert {r["status"] for r in stack.sandbox_get(f"/inventory/reservations?reference={po}")["items"]} == {"released"}
 
 

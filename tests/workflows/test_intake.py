@@ -15,7 +15,7 @@ import pytest
 
 from domain.decisions import CONTRACTING_TEAM, DecisionKind
 from domain.intake import EdiMessage, InboxInput, IntakeResult, IntakeSource, Partner, RecordOutcome
-from domain.po_models import PoStage
+from domain.po_models import CancelRequest, PoStage
 from domain.purchasing import invoice_workflow_id
 from runtime.settings import Settings
 from starter.operations.intake import replay_dead_letter, submit_file
@@ -24,6 +24,7 @@ from tests.workflows.po_support import purchase_order, receive, start_po, until,
 from workflows.compliance import ReviewTaskWorkflow
 from workflows.intake import IntakeInboxWorkflow
 from workflows.invoice import InvoiceWorkflow
+from workflows.purchase_order import PurchaseOrderWorkflow
 
 EDI = Path(__file__).resolve().parents[1] / "data" / "edi"
 CSV = Path(__file__).resolve().parents[2] / "examples" / "files" / "legacy-vendor-requests.csv"
@@ -169,3 +170,14 @@ async def test_an_850_no_997_answered_in_time_is_a_task_for_purchasing(harness: 
     task = harness.client.get_workflow_handle_for(ReviewTaskWorkflow.run, "edi-997-overdue-CASCADIAPHARM-7")
     opened = (await task.query(ReviewTaskWorkflow.status)).open_exception
     assert opened is not None and opened.kind is DecisionKind.FUNCTIONAL_ACK_OVERDUE and opened.team == "purchasing"
+
+
+async def test_a_po_cancelled_before_its_855_is_withdrawn_from_the_partner_by_850(harness: Harness) -> None:
+    po = await start_po(harness, purchase_order("po-cascadia-edi"))
+    await until(po, lambda s: s.stage == "awaiting_acknowledgement")
+
+    await po.execute_update(PurchaseOrderWorkflow.cancel, CancelRequest(reason="ordered twice", requested_by="ana"))
+
+    texts = [text for _, text in harness.systems.vendor_channel.edi_sent]
+    assert [("BEG*00*SA*" in t, "BEG*01*SA*" in t) for t in texts] == [(True, False), (False, True)]
+    assert "PO1*1*30*CA*38.4" in texts[1]  # the same order, withdrawn
