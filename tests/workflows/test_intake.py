@@ -181,3 +181,42 @@ async def test_a_po_cancelled_before_its_855_is_withdrawn_from_the_partner_by_85
     texts = [text for _, text in harness.systems.vendor_channel.edi_sent]
     assert [("BEG*00*SA*" in t, "BEG*01*SA*" in t) for t in texts] == [(True, False), (False, True)]
     assert "PO1*1*30*CA*38.4" in texts[1]  # the same order, withdrawn
+
+
+async def test_a_file_with_one_good_and_one_unknown_po_invoice_takes_one_and_dead_letters_the_other(
+    harness: Harness,
+) -> None:
+    po = await start_po(harness, purchase_order("po-cascadia-edi"))
+    await until(po, lambda s: s.stage == "awaiting_acknowledgement")
+    text = (EDI / "810-cascadia-invoice.edi").read_text()
+    head, rest = text.split("ST*810*0001~", 1)
+    body, tail = rest.split("GE*1*4103~", 1)
+    other = body.replace("PO-2026-000460", "PO-2026-000999").replace("CPD-30460", "CPD-30999").replace(
+        "SE*10*0001", "SE*10*0002")  # fmt: skip
+    two = f"{head}ST*810*0001~{body}ST*810*0002~{other}GE*2*4103~{tail}".replace("000004103", "000004503")
+
+    taken = await take(harness, "810-two.edi", two.encode())
+
+    assert [(r.key, r.outcome) for r in taken.records] == [("CPD-30460", RecordOutcome.STARTED),
+                                                           ("CPD-30999", RecordOutcome.DEAD_LETTER)]  # fmt: skip
+    ack = harness.systems.vendor_channel.edi_sent[-1][1]
+    assert "AK2*810*0001" in ack and "AK2*810*0002" in ack and "AK9*A*2*2*2" in ack  # both well formed
+
+
+async def test_a_set_with_a_wrong_se_count_is_rejected_in_the_997_and_the_other_set_is_taken(
+    harness: Harness,
+) -> None:
+    po = await start_po(harness, purchase_order("po-cascadia-edi"))
+    await until(po, lambda s: s.stage == "awaiting_acknowledgement")
+    text = (EDI / "855-cascadia-accept.edi").read_text()
+    head, rest = text.split("ST*855*0001~", 1)
+    body, tail = rest.split("GE*1*4101~", 1)
+    broken = body.replace("SE*9*0001", "SE*12*0002")
+    two = f"{head}ST*855*0001~{body}ST*855*0002~{broken}GE*2*4101~{tail}".replace("000004101", "000004601")
+
+    taken = await take(harness, "855-two.edi", two.encode())
+
+    assert [r.outcome for r in taken.records] == [RecordOutcome.STARTED, RecordOutcome.DEAD_LETTER]
+    assert "Number of Included Segments" in (taken.records[1].reason or "")
+    ack = harness.systems.vendor_channel.edi_sent[-1][1]
+    assert "AK2*855*0001~AK5*A" in ack.replace("\n", "") and "AK5*R*4" in ack and "AK9*P*2*2*1" in ack
