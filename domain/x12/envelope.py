@@ -33,39 +33,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from domain.x12.model import Delimiters, FunctionalGroup, Interchange, Level, Segment, TransactionSet, X12Error
+from domain.x12.model import Delimiters, FunctionalGroup, Interchange, Level, Segment, TransactionSet
 from domain.x12.tokenizer import Token, Unreadable
-
-TA1_NOTE_CODES = {
-    "001": "The Interchange Control Number in the Header and Trailer Do Not Match",
-    "004": "The Segment Terminator is Invalid",
-    "018": "Invalid Interchange Control Number Value",
-    "021": "Invalid Number of Included Groups Value",
-    "022": "Invalid Control Structure",
-    "023": "Improper (Premature) End-of-File (Transmission)",
-    "024": "Invalid Interchange Content (e.g., Invalid GS Segment)",
-    "026": "Invalid Data Element Separator",
-    "027": "Invalid Component Element Separator",
-}
-AK9_CODES = {
-    "3": "Functional Group Trailer Missing",
-    "4": "Group Control Number in the Functional Group Header and Trailer Do Not Agree",
-    "5": "Number of Included Transaction Sets Does Not Match Actual Count",
-    "6": "Group Control Number Violates Syntax",
-}
-AK5_CODES = {
-    "2": "Transaction Set Trailer Missing",
-    "3": "Transaction Set Control Number in Header and Trailer Do Not Match",
-    "4": "Number of Included Segments Does Not Match Actual Count",
-    "6": "Missing or Invalid Transaction Set Identifier",
-    "7": "Missing or Invalid Transaction Set Control Number",
-}
-_STANDARD_TEXT = {Level.INTERCHANGE: TA1_NOTE_CODES, Level.GROUP: AK9_CODES, Level.TRANSACTION: AK5_CODES}
-
-
-def envelope_error(level: Level, code: str, detail: str, position: int | None, tag: str | None = None) -> X12Error:
-    """An error whose message is the standard's text for `code`, then what was found."""
-    return X12Error(level, code, f"{_STANDARD_TEXT[level][code]}: {detail}", position, tag)
+from domain.x12.trailers import digits, envelope_error, trailer_errors
 
 
 @dataclass(frozen=True)
@@ -115,19 +85,6 @@ def read_events(tokens: Iterable[Token], *, keep: bool) -> Iterator[ReadEvent]:
                 yield from state.on_control(segments[index], delimiters)
             start = index + 1
     yield from state.finish()
-
-
-def _digits(value: str) -> bool:
-    """ASCII digits only (`str.isdigit` also takes `²`, which `int` refuses)."""
-    return value.isascii() and value.isdigit()
-
-
-def _count(value: str) -> int | None:
-    return int(value) if _digits(value) else None
-
-
-def _same_control(header: str, trailer: str) -> bool:
-    return int(header) == int(trailer) if _digits(header) and _digits(trailer) else header == trailer
 
 
 class _Envelopes:
@@ -214,7 +171,7 @@ class _Envelopes:
             delimiters=delimiters,
             position=isa.position,
         )
-        if not _digits(interchange.control_number):
+        if not digits(interchange.control_number):
             interchange.errors.append(
                 envelope_error(Level.INTERCHANGE, "018", f"ISA13 is {e(13)!r}, not a number", isa.position, "ISA")
             )
@@ -225,13 +182,8 @@ class _Envelopes:
         interchange = self.interchange
         assert interchange is not None
         events = self._end_group(f"the IEA at segment {iea.position}")
-        declared, control = iea.element(1), iea.element(2)
-        if not _same_control(interchange.control_number, control):
-            detail = f"ISA13 is {interchange.control_number!r}, IEA02 is {control!r}"
-            interchange.errors.append(envelope_error(Level.INTERCHANGE, "001", detail, iea.position, "IEA"))
-        if _count(declared) != self.groups:
-            detail = f"IEA01 says {declared!r}, the interchange has {self.groups}"
-            interchange.errors.append(envelope_error(Level.INTERCHANGE, "021", detail, iea.position, "IEA"))
+        interchange.errors += trailer_errors(Level.INTERCHANGE, ("001", "021"), ("ISA13", interchange.control_number),
+                                             iea, self.groups, "the interchange has {}")  # fmt: skip
         self.interchange = None
         return [*events, InterchangeClosed(interchange, self.groups)]
 
@@ -285,7 +237,7 @@ class _Envelopes:
             version=e(8),
             position=gs.position,
         )
-        if not _digits(group.control_number):
+        if not digits(group.control_number):
             group.errors.append(envelope_error(Level.GROUP, "6", f"GS06 is {e(6)!r}, not a number", gs.position, "GS"))
         self.groups += 1
         self.transactions = 0
@@ -298,13 +250,8 @@ class _Envelopes:
         group = self.group
         assert group is not None
         events = self._end_transaction(f"the GE at segment {ge.position}")
-        declared, control = ge.element(1), ge.element(2)
-        if not _same_control(group.control_number, control):
-            detail = f"GS06 is {group.control_number!r}, GE02 is {control!r}"
-            group.errors.append(envelope_error(Level.GROUP, "4", detail, ge.position, "GE"))
-        if _count(declared) != self.transactions:
-            detail = f"GE01 says {declared!r}, the group has {self.transactions}"
-            group.errors.append(envelope_error(Level.GROUP, "5", detail, ge.position, "GE"))
+        group.errors += trailer_errors(Level.GROUP, ("4", "5"), ("GS06", group.control_number), ge,
+                                       self.transactions, "the group has {}")  # fmt: skip
         self.group = None
         assert self.interchange is not None
         return [*events, GroupClosed(self.interchange, group, self.transactions)]
@@ -335,14 +282,9 @@ class _Envelopes:
         transaction = self.transaction
         assert transaction is not None and self.body is not None
         self.body.append(se)
-        declared, control = se.element(1), se.element(2)
-        if not _same_control(transaction.control_number, control):
-            detail = f"ST02 is {transaction.control_number!r}, SE02 is {control!r}"
-            transaction.errors.append(envelope_error(Level.TRANSACTION, "3", detail, se.position, "SE"))
-        counted = len(self.body)
-        if _count(declared) != counted:
-            detail = f"SE01 says {declared!r}, the transaction set has {counted} segments (ST through SE)"
-            transaction.errors.append(envelope_error(Level.TRANSACTION, "4", detail, se.position, "SE"))
+        holds = "the transaction set has {} segments (ST through SE)"
+        transaction.errors += trailer_errors(Level.TRANSACTION, ("3", "4"), ("ST02", transaction.control_number), se,
+                                             len(self.body), holds)  # fmt: skip
         return self._emit_transaction()
 
     def _end_transaction(self, where: str) -> list[ReadEvent]:

@@ -18,9 +18,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from domain.x12.envelope import (
-    AK5_CODES,
-    AK9_CODES,
-    TA1_NOTE_CODES,
     GroupClosed,
     InterchangeClosed,
     ReadEvent,
@@ -29,6 +26,7 @@ from domain.x12.envelope import (
 )
 from domain.x12.model import Delimiters, Interchange, Segment
 from domain.x12.tokenizer import BLOCK_BYTES, Unreadable, iter_segment_batches
+from domain.x12.trailers import AK5_CODES, AK9_CODES, TA1_NOTE_CODES
 
 __all__ = [
     "AK5_CODES",
