@@ -72,7 +72,7 @@ class IntakeStorePort(Protocol):
 
     def edi_messages(
         self, *, direction: str | None = None, partner_id: str | None = None, kind: str | None = None,
-        control_number: str | None = None, limit: int = 100, offset: int = 0,
+        control_number: str | None = None, related: str | None = None, limit: int = 100, offset: int = 0,
     ) -> list[EdiMessage]:  # fmt: skip
         """The messages kept, oldest first, filtered by whichever of the arguments are given."""
         ...

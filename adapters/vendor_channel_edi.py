@@ -48,8 +48,8 @@ class EdiAwareVendorChannel:
     async def cancel_purchase_order(self, po_number: str, reason: str, *, idempotency_key: str) -> None:
         """To a partner we sent the 850 to: the same order again as an 850 with BEG01 `01`
         (cancellation), rebuilt from the 850 we kept. Otherwise the channel's own cancel."""
-        sent = await asyncio.to_thread(self._partners.edi_messages, direction="out", kind="850")
-        original = next((m for m in sent if m.related == po_number and m.partner_id), None)
+        sent = await asyncio.to_thread(self._partners.edi_messages, direction="out", kind="850", related=po_number)
+        original = next((m for m in sent if m.partner_id), None)
         partner_id = original.partner_id if original else None
         partner = await asyncio.to_thread(self._partners.get_partner, partner_id) if partner_id else None
         if original is None or partner is None:

@@ -286,11 +286,12 @@ class IntakeRecords:
 
     def edi_messages(
         self, *, direction: str | None = None, partner_id: str | None = None, kind: str | None = None,
-        control_number: str | None = None, limit: int = 100, offset: int = 0,
+        control_number: str | None = None, related: str | None = None, limit: int = 100, offset: int = 0,
     ) -> list[EdiMessage]:  # fmt: skip
         """The messages kept, oldest first, filtered by whichever of the arguments are given."""
         query = select(EdiMessageRow).order_by(EdiMessageRow.id)
-        filters = {"direction": direction, "partner_id": partner_id, "kind": kind, "control_number": control_number}
+        filters = {"direction": direction, "partner_id": partner_id, "kind": kind, "control_number": control_number,
+                   "related": related}  # fmt: skip
         for name, value in filters.items():
             if value is not None:
                 query = query.where(getattr(EdiMessageRow, name) == value)

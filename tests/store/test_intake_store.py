@@ -190,6 +190,8 @@ def test_edi_messages_are_kept_once_and_control_numbers_never_repeat(intake: Any
         intake.record_edi_message("sideways", None, "997", "1", ack)
     sent = intake.edi_messages(direction="out")
     assert [(m.id, m.kind, m.related, m.text) for m in sent] == [(first, "997", "4103", ack)]
+    assert [m.id for m in intake.edi_messages(related="4103")] == [first]
+    assert intake.edi_messages(related="4104") == []
 
     assert [intake.next_control_number("CASCADIAPHARM") for _ in range(3)] == [1, 2, 3]
     assert intake.next_control_number("LAKESHOREMED") == 1

@@ -163,9 +163,10 @@ class FakeIntakeStore:
 
     def edi_messages(
         self, *, direction: str | None = None, partner_id: str | None = None, kind: str | None = None,
-        control_number: str | None = None, limit: int = 100, offset: int = 0,
+        control_number: str | None = None, related: str | None = None, limit: int = 100, offset: int = 0,
     ) -> list[EdiMessage]:  # fmt: skip
-        wanted = {"direction": direction, "partner_id": partner_id, "kind": kind, "control_number": control_number}
+        wanted = {"direction": direction, "partner_id": partner_id, "kind": kind, "control_number": control_number,
+                  "related": related}  # fmt: skip
         chosen = [m for m in self.messages if all(v is None or getattr(m, k) == v for k, v in wanted.items())]
         return [m.model_copy() for m in chosen[offset : offset + limit]]
 
