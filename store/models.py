@@ -1,5 +1,5 @@
 """Tables of the platform's own store: cross-references, business events, dead letters, the audit
-trail, idempotency records, master-data syncs and file intake.
+trail, idempotency records, master-data syncs, file intake, event subscriptions and their outbox.
 
 The column types are chosen to behave the same on SQLite (the embedded default) and
 PostgreSQL (production): timestamps always come back timezone-aware in UTC, and JSON is
@@ -11,7 +11,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Index, Integer, LargeBinary, MetaData, String, Text, func
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.schema import UniqueConstraint
@@ -296,3 +309,44 @@ class IntakeControlNumberRow(Base):
 
     partner_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class SubscriptionRow(Base):
+    """A subscription to business events (domain.subscriptions); removed ones stay, inactive."""
+
+    __tablename__ = "event_subscriptions"
+
+    subscription_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    types: Mapped[list[str]] = mapped_column(JSONDocument)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    secret: Mapped[str | None] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    active: Mapped[bool] = mapped_column(Boolean)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EventDeliveryRow(Base):
+    """The outbox: one event for one subscription, written in the event's transaction; the relay
+    delivers a subscription's pending rows in `sequence` order (the event row's id)."""
+
+    __tablename__ = "event_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "event_id", name="uq_event_deliveries_subscription_event"),
+        Index("ix_event_deliveries_status_subscription_sequence", "status", "subscription_id", "sequence"),
+    )
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    subscription_id: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str] = mapped_column(String(255))
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by: Mapped[str | None] = mapped_column(String(200))

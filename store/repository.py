@@ -26,6 +26,7 @@ from store.intake import IntakeRecords
 from store.master_data import SyncRecords
 from store.migrator import migrate_engine
 from store.models import BusinessEventRow, CrossReferenceRow, DeadLetterRow, utcnow
+from store.outbox import EventOutbox
 
 _UPSERT_INSERTS: dict[str, Callable[[Any], postgresql.Insert | sqlite.Insert]] = {
     "postgresql": postgresql.insert,
@@ -50,6 +51,7 @@ class Store:
         self.idempotency = IdempotencyRecords(self._sessions, self.audit)
         self.syncs = SyncRecords(self._sessions)
         self.intake = IntakeRecords(self._sessions, _UPSERT_INSERTS[self._engine.dialect.name])
+        self.outbox = EventOutbox(self._sessions)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -142,7 +144,8 @@ class Store:
         Relies on the unique constraint rather than a check-then-insert, which two concurrent
         retries could both pass; the loser's IntegrityError is the "already recorded" answer.
         With `audit`, the audit entry is written in the same transaction: an event is never
-        recorded without its audit entry, nor audited twice.
+        recorded without its audit entry, nor audited twice. So are its outbox entries, one per
+        subscription receiving it (`store.outbox`): an event recorded is an event delivered.
         """
         row = BusinessEventRow(
             event_id=event.event_id,
@@ -157,8 +160,9 @@ class Store:
             try:
                 with self._sessions.begin() as session:
                     session.add(row)
+                    session.flush()
+                    self.outbox.add_deliveries_in(session, event, row.id)
                     if audit is not None:
-                        session.flush()
                         self.audit.add_in(session, audit)
             except IntegrityError:
                 if self._event_exists(event.event_id):
