@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.compliance import ComplianceActivities
+from activities.event_relay import EventRelayActivities, OutboxBell, OutboxPort, RelayConfig
 from activities.events import EventActivities
 from activities.intake import IntakeActivities
 from activities.invoicing import InvoiceActivities
@@ -35,6 +36,7 @@ from adapters.erp import ErpPort
 from adapters.erp_http import HttpErp
 from adapters.erp_procurement import ErpProcurementPort
 from adapters.erp_procurement_http import HttpErpProcurement
+from adapters.event_sinks import EventSink
 from adapters.http import SystemClient
 from adapters.intake_dispatch import IntakeDispatchPort
 from adapters.intake_store import IntakeStorePort
@@ -61,10 +63,14 @@ from adapters.vendor_management import VendorManagementPort
 from adapters.vendor_management_http import HttpVendorManagement
 from domain.intake import EdiIdentity
 from domain.master_data.policy import SurvivorshipPolicy
+from domain.subscriptions import Channel
+from runtime.event_sinks import build_sinks, close_sinks
 from runtime.settings import Settings
+from starter.operations.event_relay import ensure_event_relay, ensure_standing_subscriptions
 from starter.operations.intake_dispatch import TemporalIntakeDispatch
 from store import Store
 from workflows.compliance import ComplianceRescreenWorkflow, CredentialExpiryWorkflow, ReviewTaskWorkflow
+from workflows.event_relay import EventRelayWorkflow
 from workflows.intake import IntakeFileWorkflow, IntakeInboxWorkflow, IntakeReplayWorkflow
 from workflows.invoice import InvoiceWorkflow
 from workflows.master_data_conflict import MasterDataConflictWorkflow
@@ -90,6 +96,7 @@ WORKFLOWS: Sequence[type] = (
     IntakeFileWorkflow,
     IntakeReplayWorkflow,
     IntakeInboxWorkflow,
+    EventRelayWorkflow,
 )
 
 
@@ -145,9 +152,14 @@ def build_activities(
     intake: IntakeStorePort,
     intake_dispatch: IntakeDispatchPort,
     ours: EdiIdentity,
+    outbox: OutboxPort,
+    sinks: Mapping[Channel, EventSink],
+    relay: RelayConfig,
 ) -> list[object]:
     """The activity objects over these ports: the one wiring the worker and the tests share
-    (the worker passes the httpx adapters and the SQLAlchemy store, the tests their fakes)."""
+    (the worker passes the httpx adapters and the SQLAlchemy store, the tests their fakes).
+    One `OutboxBell` joins the event publisher and the relay of the process."""
+    bell = OutboxBell()
     return [
         OnboardingActivities(
             erp=erp,
@@ -166,7 +178,8 @@ def build_activities(
             vendor_channel=vendor_channel,
         ),
         InvoiceActivities(procurement=procurement, contracts=contracts, accounts_payable=accounts_payable),
-        EventActivities(store=store),
+        EventActivities(store=store, bell=bell),
+        EventRelayActivities(outbox=outbox, sinks=sinks, config=relay, bell=bell),
         MasterDataActivities(
             systems=list(master_data), policy=policy, syncs=syncs, store=store, status_events=status_events
         ),
@@ -203,6 +216,7 @@ async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
         )
     }
     store = Store(settings.resolved_store_url)
+    sinks = build_sinks(settings)
     contracts = HttpContracts(clients["contracts"])
     vendor_channel = EdiAwareVendorChannel(HttpVendorChannel(clients["vendor-channel"]), store.intake, contracts,
                                            edi_identity(settings))  # fmt: skip
@@ -230,11 +244,29 @@ async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
             intake=store.intake,
             intake_dispatch=TemporalIntakeDispatch(settings),
             ours=edi_identity(settings),
+            outbox=store.outbox,
+            sinks=sinks,
+            relay=relay_config(settings),
         )
     finally:
+        await close_sinks(sinks)
         for client in clients.values():
             await client.aclose()
         store.close()
+
+
+def _standing_subscriptions(settings: Settings, sandbox_analytics_url: str | None) -> None:
+    with Store(settings.resolved_store_url) as store:
+        ensure_standing_subscriptions(store, settings, sandbox_analytics_url=sandbox_analytics_url)
+
+
+def relay_config(settings: Settings) -> RelayConfig:
+    return RelayConfig(
+        source=settings.events_source,
+        schema_base=settings.resolved_events_schema_base,
+        retry_window=timedelta(hours=settings.events_retry_hours),
+        poll_seconds=settings.events_poll_seconds,
+    )
 
 
 def edi_identity(settings: Settings) -> EdiIdentity:
@@ -256,15 +288,27 @@ def build_worker(client: Client, settings: Settings, activities: Sequence[object
     )
 
 
-async def run_worker(settings: Settings, client: Client, stop: asyncio.Event | None = None) -> None:
+async def run_worker(
+    settings: Settings,
+    client: Client,
+    stop: asyncio.Event | None = None,
+    *,
+    sandbox_analytics_url: str | None = None,
+) -> None:
     """Run until `stop` is set (or forever), then shut the worker down: running activities get
     the graceful timeout to finish, are then cancelled, and after a few more seconds the worker
     stops waiting for any that ignore it (a call stuck in a thread cannot be interrupted). Whatever
     did not finish is retried by Temporal on the next worker: nothing is lost, and SIGTERM never
-    hangs a deployment."""
+    hangs a deployment.
+
+    Before it takes work it makes the standing subscriptions current and starts the `event-relay`
+    workflow if none runs (starter/operations/event_relay.py): events are delivered wherever a
+    worker runs."""
     async with activity_objects(settings) as objects:
+        await asyncio.to_thread(_standing_subscriptions, settings, sandbox_analytics_url)
         worker = build_worker(client, settings, objects)
         running = asyncio.create_task(worker.run())
+        await ensure_event_relay(client, settings)
         stopping = asyncio.create_task(stop.wait() if stop else asyncio.Event().wait())
         await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()

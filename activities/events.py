@@ -1,4 +1,5 @@
-"""Business events: recorded in the store with their audit entry, in one transaction."""
+"""Business events: recorded in the store with their audit entry and their outbox entries (one per
+subscription receiving it: activities/event_relay.py delivers them), in one transaction."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import asyncio
 
 from temporalio import activity
 
+from activities.event_relay import OutboxBell
 from adapters.store import StorePort
 from domain.audit import AuditRecord
 from domain.events import PublishEventInput, PublishEventResult
 
 
 class EventActivities:
-    def __init__(self, *, store: StorePort) -> None:
+    def __init__(self, *, store: StorePort, bell: OutboxBell | None = None) -> None:
         self._store = store
+        self._bell = bell
 
     @activity.defn(name="publish_event")
     async def publish_event(self, params: PublishEventInput) -> PublishEventResult:
@@ -30,4 +33,6 @@ class EventActivities:
             at=event.occurred_at,
         )
         published = await asyncio.to_thread(self._store.append_event, event, audit=audit)
+        if published and self._bell is not None:
+            self._bell.ring()  # its outbox entries are committed: the relay of this process goes now
         return PublishEventResult(published=published)

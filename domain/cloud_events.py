@@ -5,8 +5,9 @@ and written with the `cloudevents` package.
 - `source`: the platform (`SUPPLYBRIDGE_EVENTS_SOURCE`, `urn:supplybridge:platform` by default);
 - `id`: our event id (one per event, the same on every redelivery: receivers deduplicate on it);
 - `subject`: the business key (a supplier id, a PO number); `time`: when it happened;
-- `datacontenttype`: application/json; `dataschema`: the URL of the type's JSON Schema
-  (`<schema base>/<our type>`, served at `/v1/events/schemas/<our type>`);
+- `datacontenttype`: application/json; `dataschema`: the URL of the JSON Schema of the type's
+  `data` (`<schema base>/<our type>/data`, served at `/v1/events/schemas/<our type>/data`, as the
+  spec has it: the schema `data` adheres to; the whole event's is one level up);
 - `data`: the event's data with every sensitive value masked (tax ids, bank accounts: as the
   audit trail masks them, last 4 kept);
 - extensions `sequence` (the event's position in our store, increasing: a receiver can order
@@ -44,7 +45,7 @@ def cloud_event(event: BusinessEvent, *, source: str, sequence: int, schema_base
         "sequence": str(sequence),
     }
     if schema_base:
-        attributes["dataschema"] = f"{schema_base.rstrip('/')}/{event.type}"
+        attributes["dataschema"] = f"{schema_base.rstrip('/')}/{event.type}/data"
     if event.workflow_id:
         attributes["workflowid"] = event.workflow_id
     return CloudEvent(attributes, mask_sensitive(event.model_dump(mode="json")["data"]))

@@ -39,9 +39,17 @@ from domain.events import BusinessEvent
 SUBSCRIPTION_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
 TYPE_PATTERN = r"^(\*|[a-z0-9_]+(\.([a-z0-9_]+|\*))*(\.\*)?)$"
 MAX_RETRY_DELAY = timedelta(minutes=5)
-TEAM_EVENT_SUFFIXES = ("exception_raised", "exception_escalated", "acknowledgement_overdue", "sourcing_exception")
-"""Event types (their last part) that ask a person of a team to act: an exception opened or
-escalated, an acknowledgement past its SLA, an order nobody can source."""
+TEAM_EVENT_SUFFIXES = (
+    "exception_raised",
+    "exception_escalated",
+    "acknowledgement_overdue",
+    "sourcing_exception",
+    "review_requested",
+    "review_escalated",
+)
+"""Event types (their last part) that ask a person of a team to act: an exception or a review
+opened, or escalated past its SLA (to the manager team), an acknowledgement past its SLA, an
+order nobody can source. The team is the event's `team` (or `escalated_to`)."""
 
 
 class Channel(StrEnum):

@@ -178,6 +178,9 @@ class Settings(BaseSettings):
     events_source: str = Field(
         default="urn:supplybridge:platform", min_length=1, max_length=200, description="the CloudEvents `source`"
     )
+    events_schema_base: str | None = Field(
+        default=None, pattern=r"^https?://", description="public URL of /v1/events/schemas (an event's dataschema)"
+    )
     events_broker: Literal["nats"] = Field(default="nats", description="the message broker adapter of broker subscriptions")
     events_broker_url: str = Field(default="nats://127.0.0.1:4222", description="the broker subscriptions publish to")
     events_stream: str = Field(default="SUPPLYBRIDGE_EVENTS", pattern=r"^[A-Za-z0-9_-]{1,64}$",
@@ -228,6 +231,10 @@ class Settings(BaseSettings):
     @property
     def resolved_ui_url(self) -> str:
         return (self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}").rstrip("/")
+
+    @property
+    def resolved_events_schema_base(self) -> str:
+        return (self.events_schema_base or f"{self.api_url}/v1/events/schemas").rstrip("/")
 
     @property
     def api_url(self) -> str:

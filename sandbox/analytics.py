@@ -2,20 +2,29 @@
 from the master-data sync: one record per key, replaced as a whole (a dimension row is the golden
 record at the time of the sync). Written one by one (`PUT /analytics/{dimension}/{key}`) or in
 batches (`POST /analytics/{dimension}/batch`, all or nothing, with an Idempotency-Key like every
-sandbox write). Seeded with the seed suppliers and items, so a sync finds what is missing."""
+sandbox write). Seeded with the seed suppliers and items, so a sync finds what is missing.
+
+It also subscribes to the platform's business events (`supplybridge up` adds the subscription
+`sandbox-analytics` for supplier, item and master-data events): `POST /analytics/events` takes a
+structured CloudEvent signed with the shared webhook secret (the one route open without the
+bearer token: the signature is its authentication), keeps it once per event id (a redelivery is
+answered 200 `duplicate: true`), and `GET /analytics/events` lists what arrived, oldest first."""
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from runtime.webhooks import SIGNATURE_HEADER, verify
 from sandbox.db import DbSession, Documents, utc_now
 from sandbox.erp import vendor_management_id
+from sandbox.errors import SandboxError
 from sandbox.paging import Paging
 from sandbox.seed import load_json
 from sandbox.system import SandboxSystem
@@ -47,6 +56,34 @@ def _documents(session: Session) -> Documents:
 
 def _store(docs: Documents, dimension: Dimension, row: DimensionRow, now: str) -> dict[str, Any]:
     return docs.put(dimension.value, row.key, {"key": row.key, **row.attributes, "updated_at": now})
+
+
+EVENTS = "event"
+EVENTS_PATH = f"/{NAME}/events"
+
+
+@router.post("/events")
+async def receive_event(request: Request, session: DbSession) -> dict[str, Any]:
+    """A CloudEvent from the platform's event relay (see the module docstring)."""
+    body = await request.body()
+    refused = verify(request.app.state.config.webhook_secret, body, request.headers.get(SIGNATURE_HEADER))
+    if refused is not None:
+        raise SandboxError(401, "bad_signature", refused)
+    try:
+        event = json.loads(body)
+        event_id = str(event["id"])
+    except (ValueError, KeyError, TypeError):
+        raise SandboxError(422, "not_a_cloudevent", "the body is not a structured JSON CloudEvent with an id") from None
+    docs = _documents(session)
+    if docs.get(EVENTS, event_id) is not None:
+        return {"received": True, "duplicate": True}
+    docs.put(EVENTS, event_id, {**event, "received_at": utc_now()})
+    return {"received": True, "duplicate": False}
+
+
+@router.get("/events")
+def list_events(session: DbSession, paging: Paging) -> dict[str, Any]:
+    return paging.page_of(_documents(session), EVENTS)
 
 
 @router.get("/{dimension}")

@@ -46,17 +46,20 @@ SYSTEMS: tuple[SandboxSystem, ...] = (
     analytics.SYSTEM,
 )
 OPEN_PATHS = frozenset({"/health"})
+SIGNED_PATHS = frozenset({analytics.EVENTS_PATH})  # POSTs authenticated by their webhook signature instead
 
 
 class BearerTokenMiddleware:
-    """401 `unauthorized` unless `Authorization: Bearer <token>`; /health stays open."""
+    """401 `unauthorized` unless `Authorization: Bearer <token>`; /health stays open, and so do the
+    POSTs of SIGNED_PATHS (their handler checks the webhook signature)."""
 
     def __init__(self, app: ASGIApp, token: str | None) -> None:
         self.app = app
         self.expected = f"Bearer {token}".encode() if token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.expected is None or scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        signed = scope.get("method") == "POST" and scope.get("path") in SIGNED_PATHS
+        if self.expected is None or scope["type"] != "http" or scope["path"] in OPEN_PATHS or signed:
             await self.app(scope, receive, send)
             return
         given = next((value for name, value in scope.get("headers", []) if name == b"authorization"), b"")

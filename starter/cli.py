@@ -26,6 +26,7 @@ from starter import (
     cli_queues,
     cli_replenishment,
     cli_services,
+    cli_subscriptions,
 )
 from starter.output import ExitCode, print_error
 
@@ -85,6 +86,7 @@ app.add_typer(cli_replenishment.replenishment_app, name="replenishment")
 app.add_typer(cli_intake.partners_app, name="partners")
 app.add_typer(cli_dead_letters.dead_letters_app, name="dead-letters")
 app.add_typer(cli_edi.edi_app, name="edi")
+app.add_typer(cli_subscriptions.subscriptions_app, name="subscriptions")
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from runtime.settings import Settings
 from runtime.signals import stop_event_on_signals
 from starter import operations as ops
 from starter.demo_edi import edi
+from starter.demo_events import events, watch_the_broker
 from starter.demo_master_data import master_data
 from starter.demo_replenishment import replenishment
 from starter.demo_report import DemoProgress, Row, print_report
@@ -272,6 +273,7 @@ async def run_demo(settings: Settings, *, keep_running: bool, as_json: bool, exa
     progress.say("Starting the embedded stack (Temporal, sandbox systems, API, worker)...")
     async with EmbeddedStack(settings, reset_sandbox=True) as stack:
         progress.say(f"Stack ready (Temporal UI {settings.resolved_ui_url}); each scenario as it finishes:")
+        broker = await watch_the_broker(stack, progress)
         onboarded: list[tuple[Row, OnboardingResult | None]] = []
         for scenario in SUPPLIER_SCENARIOS:
             row, result = await _onboard(stack, scenario, examples)
@@ -283,6 +285,7 @@ async def run_demo(settings: Settings, *, keep_running: bool, as_json: bool, exa
         await _procurement(stack, examples, progress)
         await edi(stack, examples, progress)
         await master_data(stack, progress)
+        await events(stack, progress, broker)
         _report(progress, as_json)
         if keep_running:
             console.print("The stack stays up; press Ctrl-C to stop it.")

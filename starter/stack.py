@@ -152,7 +152,10 @@ class EmbeddedStack:
         await self._serve(create_api(s, client=self.client), s.api_port)
         if codec_open_without_login(s):
             logger.warning("the payload codec %s/codec is %s", s.api_url, OPEN_CODEC)
-        self._worker_task = asyncio.create_task(run_worker(s, self.client, self._worker_stop))
+        analytics = f"{s.resolved_sandbox_url}/analytics/events"  # the sandbox's analytics subscribes to events
+        self._worker_task = asyncio.create_task(
+            run_worker(s, self.client, self._worker_stop, sandbox_analytics_url=analytics)
+        )
         if s.schedules_enabled:
             self.schedules = await ensure_schedules(self.client, s)
 

@@ -117,7 +117,7 @@ class EventOutbox:
                     .order_by(EventDeliveryRow.sequence)
                     .limit(limit)
                 )  # fmt: skip
-                found[subscription_id] = [(_delivery(d, e), _event(e)) for d, e in session.execute(query).tuples()]
+                found[subscription_id] = [(_delivery(d, e), _event(e)) for d, e in session.execute(query)]
         return found
 
     def delivered(self, delivery_ids: list[int], at: datetime) -> None:
@@ -164,7 +164,7 @@ class EventOutbox:
         if status is not None:
             query = query.where(EventDeliveryRow.status == status.value)
         with self._sessions() as session:
-            rows = session.execute(_with_events(query).limit(limit).offset(offset)).tuples()
+            rows = session.execute(_with_events(query).limit(limit).offset(offset))
             return [_delivery(d, e) for d, e in rows]
 
     def delivery(self, delivery_id: int) -> tuple[Delivery, BusinessEvent] | None:

@@ -135,7 +135,7 @@ class ReplenishmentWorkflow(PurchaseOrderParent):
         self._board.set_stage(ReplenishmentStage.AWAITING_SOURCING_DECISION, team=PURCHASING_TEAM)
         needed = f"{quantity} {position.uom} of {item.item_id} at {position.location_id}"
         summary = f"no eligible contracted vendor for {needed}"
-        await self._publish("replenishment.sourcing_exception", {"summary": summary})
+        await self._publish("replenishment.sourcing_exception", {"summary": summary, "team": PURCHASING_TEAM})
         decided = await self._gate.decide(
             DecisionKind.SOURCING_EXCEPTION, PURCHASING_TEAM, summary, self._params.policy.decision_sla,
             evidence={"position": position.model_dump(mode="json"), "quantity_needed": str(quantity),

@@ -46,6 +46,7 @@ _IMPLIED_BY = {
     PROCUREMENT_READ: "procurement:write",
     INVOICES_READ: "invoices:write",
     SUPPLIERS_READ: "suppliers:write",
+    "subscriptions:read": "subscriptions:write",
 }
 # (read scope, the team that owns every run of the process) per workflow class
 _PROCESS: dict[type, tuple[str, str]] = {

@@ -26,7 +26,18 @@ from temporalio.client import Client
 from runtime.codec import codec_from_settings
 from runtime.settings import Settings
 from runtime.temporal_client import connect
-from starter.api import codec_routes, intake, inventory_events, oauth, problems, replenishments, v1, webhooks
+from starter.api import (
+    codec_routes,
+    event_schemas,
+    intake,
+    inventory_events,
+    oauth,
+    problems,
+    replenishments,
+    subscriptions,
+    v1,
+    webhooks,
+)
 from starter.api.deps import TemporalClient
 from starter.api.guards import AddressRateLimit, BodyLimits, RateLimiter
 from starter.api.problems import problem
@@ -104,8 +115,10 @@ def create_app(settings: Settings, *, client: Client | None = None, store: Store
         return JSONResponse({"status": "ready"})
 
     app.include_router(v1.router)
+    app.include_router(event_schemas.router)  # before any future GET /v1/events/{id}
     app.include_router(replenishments.router)
     app.include_router(intake.router)
+    app.include_router(subscriptions.router)
     app.include_router(oauth.router)
     app.include_router(webhooks.router)
     app.include_router(inventory_events.router)

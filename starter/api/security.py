@@ -47,6 +47,8 @@ SCOPES = {
     "payloads:decode": "see decrypted workflow payloads (the Temporal UI's codec; starter/api/codec_routes.py)",
     "payloads:encode": "encrypt payloads for the Temporal UI's start and signal forms",
     "intake:write": "submit files (X12, CSV), manage trading partners, read, replay and discard dead letters",
+    "subscriptions:read": "read event subscriptions, deliveries and dead letters (implied by subscriptions:write)",
+    "subscriptions:write": "add, remove and test event subscriptions; replay and discard their dead letters",
 }
 ALL_TEAMS = "*"
 MANAGERS_SUFFIX = "-managers"

@@ -4,13 +4,19 @@ onboarded through the CLI with --json, outcomes read back from the CLI, the sand
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import os
 import subprocess
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
+import nats.js.errors
 import pytest
 
 from runtime.binaries import temporal_cli_path
@@ -139,15 +145,35 @@ def test_faults_in_every_system_still_give_exactly_one_erp_supplier(stack: Stack
 
 def test_demo_runs_every_scenario_as_promised(tmp_path: Path) -> None:
     ports = [str(free_port()) for _ in range(4)]
+    nats_url = os.environ.get("SUPPLYBRIDGE_TEST_NATS_URL")  # without it, a port where no broker answers
+    stream = f"DEMO_{uuid.uuid4().hex[:8]}"
+    broker = {"SUPPLYBRIDGE_EVENTS_BROKER_URL": nats_url or f"nats://127.0.0.1:{free_port()}",
+              "SUPPLYBRIDGE_EVENTS_STREAM": stream, "SUPPLYBRIDGE_EVENTS_SUBJECT_PREFIX": f"test.{stream.lower()}"}
     done = subprocess.run(
         [*CLI, "demo", "--state-dir", str(tmp_path / "demo"), "--temporal-port", ports[0], "--ui-port", ports[1],
          "--sandbox-port", ports[2], "--api-port", ports[3], "--json"],
-        capture_output=True, text=True, timeout=180,
+        capture_output=True, text=True, timeout=180, env={**os.environ, **broker},
     )  # fmt: skip
+    if nats_url:
+        delete_stream(nats_url, stream)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     names = [scenario["name"] for scenario in report["scenarios"]]
-    assert report["ok"] is True and len(names) == 32, report
+    assert report["ok"] is True and len(names) == 33 + bool(nats_url), report
+    assert "business events -> sandbox analytics" in names
+    assert ("business events -> NATS JetStream" in names) is bool(nats_url)
     assert "gloves below reorder point" in names and "replenishment-scan (Schedule)" in names
     assert "810-cascadia-invoice.edi (intake)" in names and "bad-envelope.edi (inbox)" in names
     assert all(scenario["ok"] for scenario in report["scenarios"])
+
+
+def delete_stream(url: str, stream: str) -> None:
+    async def delete() -> None:
+        client = await nats.connect(url, connect_timeout=2, allow_reconnect=False)
+        try:
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                await client.jetstream().delete_stream(stream)
+        finally:
+            await client.close()
+
+    asyncio.run(delete())

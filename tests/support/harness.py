@@ -15,16 +15,20 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.event_relay import OutboxPort, RelayConfig
+from adapters.event_sinks import EventSink
 from adapters.replenishment_events_temporal import TemporalReplenishmentEvents
 from adapters.status_events_temporal import TemporalStatusEvents
 from adapters.vendor_channel_edi import EdiAwareVendorChannel
 from domain.intake import EdiIdentity
 from domain.master_data.policy import MasterSystem, default_policy
+from domain.subscriptions import Channel
 from runtime.binaries import test_server_path
 from runtime.namespace import ensure_search_attributes
 from runtime.settings import Settings
 from runtime.temporal_client import data_converter
 from starter.operations.intake_dispatch import TemporalIntakeDispatch
+from tests.support.event_fakes import EmptyOutbox
 from tests.support.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
 from tests.support.intake_fakes import FakeIntakeStore
 from tests.support.master_data_fakes import FakeMasterSystem, FakeSyncRecords, master_systems
@@ -47,6 +51,8 @@ class Systems:
     master_data: dict[MasterSystem, FakeMasterSystem] = field(default_factory=master_systems)
     syncs: FakeSyncRecords = field(default_factory=FakeSyncRecords)
     intake: FakeIntakeStore = field(default_factory=FakeIntakeStore)
+    outbox: OutboxPort = field(default_factory=EmptyOutbox)
+    sinks: dict[Channel, EventSink] = field(default_factory=dict)
 
     def activities(self) -> list[object]:
         return build_activities(
@@ -67,6 +73,9 @@ class Systems:
             intake=self.intake,
             intake_dispatch=TemporalIntakeDispatch(Settings(environment="development")),
             ours=EdiIdentity(),
+            outbox=self.outbox,
+            sinks=self.sinks,
+            relay=RelayConfig(source="urn:supplybridge:test"),
         )
 
 

@@ -10,12 +10,14 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from activities.event_relay import RelayConfig
 from adapters.replenishment_events_temporal import TemporalReplenishmentEvents
 from adapters.status_events_temporal import TemporalStatusEvents
 from domain.intake import EdiIdentity
 from domain.master_data.policy import default_policy
 from runtime.settings import Settings
 from starter.operations.intake_dispatch import TemporalIntakeDispatch
+from tests.support.event_fakes import EmptyOutbox
 from tests.support.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
 from tests.support.intake_fakes import FakeIntakeStore
 from tests.support.master_data_fakes import FakeSyncRecords, master_systems
@@ -25,7 +27,7 @@ from worker import activity_functions, activity_objects, build_activities
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_SOURCES = sorted((ROOT / "workflows").rglob("*.py"))
 PROCESS_MODULES = ("onboarding", "purchase_order", "invoice", "status_sync", "master_data_sync", "master_data_conflict",
-                   "replenishment", "replenishment_scan", "intake")  # fmt: skip
+                   "replenishment", "replenishment_scan", "intake", "event_relay")  # fmt: skip
 # Loading any of these would put network or database code into the workflow sandbox's imports.
 IO_MODULES = ("httpx", "sqlalchemy", "store", "adapters.http")
 
@@ -39,6 +41,7 @@ def test_activity_and_workflow_modules_load_no_io_code() -> None:
         "activities.master_data",
         "activities.replenishment",
         "activities.intake",
+        "activities.event_relay",
         *(f"workflows.{name}" for name in PROCESS_MODULES),
     ]
     script = (
@@ -72,6 +75,9 @@ def fake_activities() -> list[object]:
         intake=FakeIntakeStore(),
         intake_dispatch=TemporalIntakeDispatch(Settings(environment="development")),
         ours=EdiIdentity(),
+        outbox=EmptyOutbox(),
+        sinks={},
+        relay=RelayConfig(source="urn:supplybridge:test"),
     )
 
 
