@@ -115,6 +115,8 @@ class SubscriptionRequest(DomainModel):
             raise ValueError("url: a webhook subscription needs the receiver's URL")
         if self.channel is Channel.BROKER and self.url:
             raise ValueError("url: a broker subscription publishes to the broker of the settings")
+        if self.secret and self.channel is not Channel.WEBHOOK:
+            raise ValueError("secret: only a webhook subscription is signed")
         return self
 
 

@@ -181,13 +181,23 @@ class Settings(BaseSettings):
     events_schema_base: str | None = Field(
         default=None, pattern=r"^https?://", description="public URL of /v1/events/schemas (an event's dataschema)"
     )
-    events_broker: Literal["nats"] = Field(default="nats", description="the message broker adapter of broker subscriptions")
+    events_broker: Literal["nats"] = Field(
+        default="nats", description="the message broker adapter of broker subscriptions"
+    )
     events_broker_url: str = Field(default="nats://127.0.0.1:4222", description="the broker subscriptions publish to")
-    events_stream: str = Field(default="SUPPLYBRIDGE_EVENTS", pattern=r"^[A-Za-z0-9_-]{1,64}$",
-                               description="the JetStream stream (created if missing)")
-    events_subject_prefix: str = Field(default="supplybridge.events", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
-                                       description="a broker subject is <prefix>.<event type>")
-    events_poll_seconds: float = Field(default=0.5, gt=0, le=60, description="the relay looks for new events this often")
+    events_stream: str = Field(
+        default="SUPPLYBRIDGE_EVENTS",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="the JetStream stream (created if missing)",
+    )
+    events_subject_prefix: str = Field(
+        default="supplybridge.events",
+        pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+        description="a broker subject is <prefix>.<event type>",
+    )
+    events_poll_seconds: float = Field(
+        default=0.5, gt=0, le=60, description="the relay looks for new events this often"
+    )
     events_retry_hours: float = Field(
         default=24.0, gt=0, description="a delivery failing this long is dead-lettered (backoff up to 5 minutes)"
     )

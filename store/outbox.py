@@ -167,6 +167,17 @@ class EventOutbox:
             rows = session.execute(_with_events(query).limit(limit).offset(offset))
             return [_delivery(d, e) for d, e in rows]
 
+    def delivery_counts(self, subscription_id: str) -> dict[DeliveryStatus, int]:
+        """Its deliveries per status (every status, 0 when none)."""
+        query = (
+            select(EventDeliveryRow.status, func.count())
+            .where(EventDeliveryRow.subscription_id == subscription_id)
+            .group_by(EventDeliveryRow.status)
+        )
+        with self._sessions() as session:
+            found = {DeliveryStatus(status): int(n) for status, n in session.execute(query)}
+        return {status: found.get(status, 0) for status in DeliveryStatus}
+
     def delivery(self, delivery_id: int) -> tuple[Delivery, BusinessEvent] | None:
         query = _with_events(select(EventDeliveryRow, BusinessEventRow).where(EventDeliveryRow.id == delivery_id))
         with self._sessions() as session:

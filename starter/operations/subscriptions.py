@@ -40,7 +40,6 @@ from store.outbox import EventOutbox
 
 TEST_EVENT_TYPE = "subscription.test"
 RESERVED_IDS = frozenset({"dead-letters"})
-COUNT_PAGE = 500
 Sinks = Mapping[Channel, EventSink]
 
 
@@ -125,8 +124,6 @@ def subscription_request(data: Mapping[str, Any]) -> SubscriptionRequest:
     refused: list[dict[str, str]] = []
     if request.subscription_id in RESERVED_IDS:
         refused.append({"field": "subscription_id", "reason": f"{request.subscription_id} is reserved (an API route)"})
-    if request.secret is not None and request.channel is not Channel.WEBHOOK:
-        refused.append({"field": "secret", "reason": "only a webhook subscription is signed"})
     if refused:
         raise SubscriptionInvalid(refused)
     return request
@@ -205,17 +202,8 @@ def detail(outbox: EventOutbox, subscription_id: str) -> SubscriptionDetail:
 
 
 def delivery_counts(outbox: EventOutbox, subscription: Subscription) -> dict[DeliveryStatus, int]:
-    """Its deliveries per status, counted a page at a time (EventOutbox has no count query yet)."""
-    counts: dict[DeliveryStatus, int] = {}
-    for status in DeliveryStatus:
-        seen = 0
-        while True:
-            page = outbox.deliveries(subscription.subscription_id, status, limit=COUNT_PAGE, offset=seen)
-            seen += len(page)
-            if len(page) < COUNT_PAGE:
-                break
-        counts[status] = seen
-    return counts
+    """Its deliveries per status."""
+    return outbox.delivery_counts(subscription.subscription_id)
 
 
 def remove(outbox: EventOutbox, subscription_id: str) -> RemovedSubscription:
