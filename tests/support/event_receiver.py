@@ -109,6 +109,16 @@ class EventReceiver:
         with self._lock:
             return list(self._refused)
 
+    def count(self) -> int:
+        """How many deliveries were accepted so far (cheap: for polling)."""
+        with self._lock:
+            return len(self._received)
+
+    def received_since(self, index: int) -> list[Received]:
+        """The accepted deliveries from the `index`-th on (a copy)."""
+        with self._lock:
+            return self._received[index:]
+
     def ids(self) -> list[str]:
         return [r.event_id for r in self.received]
 
@@ -128,7 +138,9 @@ class EventReceiver:
         """Serve on `port` (a free one the first time); returns once it accepts connections."""
         if self._server is not None:
             return
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
+        # without it every answer on a kept-alive connection waits 40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self.port))
         self.port = sock.getsockname()[1]
