@@ -205,6 +205,22 @@ class Settings(BaseSettings):
         default_factory=dict, description="team -> Slack/Teams-compatible incoming-webhook URL for its notifications"
     )
     telemetry: Literal["none", "console"] = "none"
+    otlp_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="OTLP/HTTP collector (traces and metrics), e.g. http://otel:4318",
+    )
+    worker_metrics_port: int | None = Field(
+        default=9464, ge=0, le=65535, description="Prometheus /metrics of `supplybridge worker` (None: off)"
+    )
+    alert_webhook_url: str | None = Field(
+        default=None, pattern=r"^https?://", description="Slack-compatible incoming webhook of the alerts"
+    )
+    alert_rules: Path | None = Field(default=None, description="alert rules (JSON); the built-in ones by default")
+    alert_renotify_minutes: int = Field(default=60, ge=1, description="an alert still open is posted again after")
+    alerts_every_minutes: int = Field(default=1, ge=1, description="alerts-evaluate: how often the rules are checked")
+    kpi_report_every_hours: int = Field(default=24, ge=1, description="kpi-report: the report written to reports/")
+    stuck_after_minutes: int = Field(default=10, ge=1, description="a run whose activity retries this long is stuck")
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:
