@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.master_data
 	$(BIN)/python -m bench.x12
 	$(BIN)/python -m bench.intake
+	$(BIN)/python -m bench.events
 
 up: $(STAMP)
 	$(BIN)/supplybridge up

@@ -131,6 +131,7 @@ async def post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[s
             "POST", url, content=body, headers=headers, timeout=timeout, follow_redirects=False
         ) as response:
             if response.is_success:
+                await _drain(response)  # read the (short) answer, so the connection goes back to the pool
                 return
             status = f"HTTP {response.status_code}"
             if response.is_redirect or 300 <= response.status_code < 400:
@@ -142,6 +143,19 @@ async def post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[s
         raise DeliveryFailed(f"no answer within {timeout:g}s ({_error(error)})") from error
     except (httpx.HTTPError, httpx.InvalidURL) as error:
         raise DeliveryFailed(_error(error)) from error
+
+
+async def _drain(response: httpx.Response, limit: int = 65_536) -> None:
+    """Read an answer up to `limit` bytes: a connection whose answer was read is kept for the next
+    delivery (no new TCP and TLS handshake per event); a longer one is left to be closed."""
+    read = 0
+    try:
+        async for chunk in response.aiter_raw():
+            read += len(chunk)
+            if read > limit:
+                return
+    except httpx.HTTPError:
+        return  # delivered all the same: the status said so
 
 
 async def _start_of(response: httpx.Response) -> str:

@@ -128,12 +128,14 @@ class Bench:
                                      bell=bell)  # fmt: skip
         env = ActivityEnvironment()
         running = asyncio.create_task(env.run(relay.relay_events, RelayInput(cycle_seconds=3600)))
+        stopped = asyncio.create_task(stop.wait())
         try:
-            await stop.wait()
+            await asyncio.wait({running, stopped}, return_when=asyncio.FIRST_COMPLETED)  # a failed relay ends it too
             env.worker_shutdown()
             bell.ring()
             return await running
         finally:
+            stopped.cancel()
             await close_sinks(sinks)
 
     async def relay_rate(self, channel: Channel, count: int) -> tuple[float, list[bytes]]:
@@ -271,6 +273,7 @@ async def main(count: int, rounds: int, rate: float, seconds: float, nats_url: s
             for channel in channels:
                 bench.subscribe(channel)
             latency: dict[str, dict[str, float]] = {}
+            stored = bench.appended  # the store's size when the latency runs begin (due() reads it)
             for bell_rung in (True, False):
                 found = await bench.latencies(channels, rate, seconds, bell_rung)
                 for channel, values in found.items():
@@ -279,7 +282,7 @@ async def main(count: int, rounds: int, rate: float, seconds: float, nats_url: s
                                     "max_ms": max(values), "events": len(values)}  # fmt: skip
             appends = bench.appended / bench.append_seconds
     return {"events": count, "rounds": rounds, "rate": rate, "seconds": seconds, "broker": broker,
-            "rates": rates, "latency": latency, "append_per_s": appends, "goal": GOAL}  # fmt: skip
+            "rates": rates, "latency": latency, "stored": stored, "append_per_s": appends, "goal": GOAL}  # fmt: skip
 
 
 def report(result: dict[str, Any]) -> None:
@@ -290,7 +293,10 @@ def report(result: dict[str, Any]) -> None:
     print(f"{'channel':<10}{'relay ev/s':>12}{'direct ev/s':>13}{'ratio':>8}  (goal {result['goal']:.2f})")
     for channel, r in result["rates"].items():
         print(f"{channel:<10}{r['relay']:12.1f}{r['direct']:13.1f}{r['ratio']:8.2f}")
-    print(f"commit -> receipt, {result['rate']:g} events/s for {result['seconds']:g} s:")
+    print(
+        f"commit -> receipt, {result['rate']:g} events/s for {result['seconds']:g} s, both subscriptions, "
+        f"the store holding {result['stored']} events:"
+    )
     print(f"{'':<22}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for key, v in result["latency"].items():
         print(f"{key:<22}{v['p50_ms']:9.1f}{v['p99_ms']:9.1f}{v['max_ms']:9.1f}")

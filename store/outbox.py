@@ -105,7 +105,8 @@ class EventOutbox:
             select(EventDeliveryRow.subscription_id)
             .join(heads, (EventDeliveryRow.subscription_id == heads.c.subscription_id)
                   & (EventDeliveryRow.sequence == heads.c.head))
-            .where((EventDeliveryRow.next_attempt_at.is_(None)) | (EventDeliveryRow.next_attempt_at <= now))
+            .where(EventDeliveryRow.status == DeliveryStatus.PENDING.value,  # (the status index)
+                   (EventDeliveryRow.next_attempt_at.is_(None)) | (EventDeliveryRow.next_attempt_at <= now))
         )  # fmt: skip
         found: dict[str, list[tuple[Delivery, BusinessEvent]]] = {}
         with self._sessions() as session:
