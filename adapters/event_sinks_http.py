@@ -154,8 +154,8 @@ async def _drain(response: httpx.Response, limit: int = 65_536) -> None:
             read += len(chunk)
             if read > limit:
                 return
-    except httpx.HTTPError:
-        return  # delivered all the same: the status said so
+    except (httpx.HTTPError, httpx.StreamError):
+        return  # delivered all the same: the status said so (or it was read already)
 
 
 async def _start_of(response: httpx.Response) -> str:
