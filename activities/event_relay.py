@@ -25,9 +25,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from cloudevents.core.v1.event import CloudEvent
 from temporalio import activity
 
-from adapters.event_sinks import DeliveryFailed, EventSink
+from adapters.event_sinks import BatchSink, DeliveryFailed, EventSink
 from domain.base import DomainModel
 from domain.cloud_events import cloud_event
 from domain.events import BusinessEvent
@@ -129,35 +130,50 @@ class EventRelayActivities:
         subscription = await asyncio.to_thread(self._outbox.subscription, subscription_id)
         if subscription is None or not subscription.active:
             return RelayResult()  # removed meanwhile: its pending deliveries were cancelled
-        sink = self._sinks[subscription.channel]
+        events = [
+            cloud_event(event, source=self._config.source, sequence=delivery.sequence,
+                        schema_base=self._config.schema_base)
+            for delivery, event in batch
+        ]  # fmt: skip
         delivered: list[int] = []
         result = RelayResult()
         try:
-            for delivery, event in batch:
-                sent = cloud_event(event, source=self._config.source, sequence=delivery.sequence,
-                                   schema_base=self._config.schema_base)  # fmt: skip
-                try:
-                    await sink.deliver(subscription, sent)
-                except DeliveryFailed as failure:
-                    counted = await asyncio.to_thread(
-                        self._outbox.failed,
-                        delivery.delivery_id,
-                        failure.reason,
-                        datetime.now(UTC),
-                        self._config.retry_window,
-                    )
-                    if counted.status is DeliveryStatus.DEAD:
-                        logger.warning("event %s to %s dead-lettered after %d attempts: %s", event.event_id,
-                                       subscription_id, counted.attempts, failure.reason)  # fmt: skip
-                        result.dead_lettered += 1
-                    else:
-                        result.retried += 1
-                    break
-                delivered.append(delivery.delivery_id)
+            failure = await deliver_in_order(self._sinks[subscription.channel], subscription, events, delivered)
         finally:
-            await asyncio.to_thread(self._outbox.delivered, delivered, datetime.now(UTC))
+            ids = [batch[index][0].delivery_id for index in delivered]
+            await asyncio.to_thread(self._outbox.delivered, ids, datetime.now(UTC))
         result.delivered = len(delivered)
+        if failure is not None:
+            failed, event = batch[len(delivered)]
+            counted = await asyncio.to_thread(
+                self._outbox.failed, failed.delivery_id, failure.reason, datetime.now(UTC), self._config.retry_window
+            )
+            if counted.status is DeliveryStatus.DEAD:
+                logger.warning("event %s to %s dead-lettered after %d attempts: %s", event.event_id,
+                               subscription_id, counted.attempts, failure.reason)  # fmt: skip
+                result.dead_lettered += 1
+            else:
+                result.retried += 1
         return result
+
+
+async def deliver_in_order(
+    sink: EventSink, subscription: Subscription, events: list[CloudEvent], delivered: list[int]
+) -> DeliveryFailed | None:
+    """Hand `events` to `sink` in order, appending the index of each one the receiver has to
+    `delivered` as soon as it is known (so a cancelled relay still marks what went); stop at the
+    first failure and return it. A `BatchSink` gets the whole batch at once."""
+    if isinstance(sink, BatchSink):
+        taken, failure = await sink.deliver_batch(subscription, events)
+        delivered.extend(range(taken))
+        return failure
+    for index, event in enumerate(events):
+        try:
+            await sink.deliver(subscription, event)
+        except DeliveryFailed as failure:
+            return failure
+        delivered.append(index)
+    return None
 
 
 async def _heartbeat() -> None:

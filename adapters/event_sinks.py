@@ -9,7 +9,8 @@ builds the sinks of the settings; the tests pass fakes.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 from cloudevents.core.v1.event import CloudEvent
 
@@ -31,4 +32,18 @@ class EventSink(Protocol):
 
     async def close(self) -> None:
         """Release connections (the relay calls it when it stops)."""
+        ...
+
+
+@runtime_checkable
+class BatchSink(EventSink, Protocol):
+    """A sink that can have several events in flight at once and still keep their order (a broker
+    that takes publishes in the order they were sent on one connection). The relay hands it a
+    subscription's batch instead of one event at a time."""
+
+    async def deliver_batch(
+        self, subscription: Subscription, events: Sequence[CloudEvent]
+    ) -> tuple[int, DeliveryFailed | None]:
+        """Deliver `events` in order: how many of the first ones the receiver has (all of them,
+        or those before the first failure), and that failure (None when all went)."""
         ...

@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import nats
@@ -39,7 +40,7 @@ import nats.js.errors
 from cloudevents.core.v1.event import CloudEvent
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import StreamConfig
+from nats.js.api import PubAck, StreamConfig
 
 from adapters.event_sinks import DeliveryFailed
 from domain.cloud_events import CONTENT_TYPE, TYPE_PREFIX, structured
@@ -125,6 +126,42 @@ class JetStreamSink:
             raise DeliveryFailed(self._reason(f"publish to {subject}", error)) from error
         except _FAILURES as error:
             raise DeliveryFailed(self._reason(f"publish to {subject}", error)) from error
+
+    async def deliver_batch(
+        self, subscription: Subscription, events: Sequence[CloudEvent]
+    ) -> tuple[int, DeliveryFailed | None]:
+        """Publish every event without waiting for each acknowledgement (`publish_async`, in
+        order on the one connection, so the stream stores them in order), then collect the
+        acknowledgements in order: the count before the first that failed, and why. Events
+        after a failure that were stored anyway are sent again later and dropped as duplicates."""
+        try:
+            js = await self._ready()
+        except _FAILURES as error:
+            return 0, DeliveryFailed(self._reason(f"connect and find stream {self.stream}", error))
+        acks: list[tuple[str, asyncio.Future[PubAck]]] = []
+        failure: DeliveryFailed | None = None
+        for event in events:
+            try:
+                subject = subject_for(self.subject_prefix, event.get_type())
+                headers = {MSG_ID_HEADER: event.get_id(), "Content-Type": CONTENT_TYPE}
+                ack = await js.publish_async(subject, structured(event), wait_stall=self._ack_timeout,
+                                             stream=self.stream, headers=headers)  # fmt: skip
+            except DeliveryFailed as refused:
+                failure = refused
+                break
+            except _FAILURES as error:
+                failure = DeliveryFailed(self._reason("publish", error))
+                break
+            acks.append((subject, ack))
+        for taken, (subject, ack) in enumerate(acks):
+            try:
+                await asyncio.wait_for(ack, self._ack_timeout)
+            except nats.js.errors.Error as error:
+                self._stream_ready = False  # deleted or changed meanwhile: look again next time
+                return taken, DeliveryFailed(self._reason(f"publish to {subject}", error))
+            except _FAILURES as error:
+                return taken, DeliveryFailed(self._reason(f"publish to {subject}", error))
+        return len(acks), failure
 
     async def close(self) -> None:
         """Drain the connection (its pending publishes go out), then it is closed."""

@@ -133,6 +133,23 @@ async def test_the_same_event_id_twice_is_stored_once(broker: Broker) -> None:
 
 
 @needs_nats
+async def test_a_batch_is_stored_in_order_and_a_failure_names_how_many_went_before_it(broker: Broker) -> None:
+    sink = broker.sink()
+    try:
+        batch = [sent(f"evt-{n}", sequence=n) for n in range(1, 51)]
+        assert await sink.deliver_batch(BROKER, batch) == (50, None)
+        assert await sink.deliver_batch(BROKER, batch[:10]) == (10, None)  # redelivered: dropped as duplicates
+        wrong_type = [sent("evt-51", sequence=51), sent("evt-52", "not a subject", sequence=52), sent("evt-53")]
+        taken, failure = await sink.deliver_batch(BROKER, wrong_type)
+    finally:
+        await sink.close()
+    assert taken == 1 and failure is not None and "not a subject" in failure.reason
+    assert await broker.messages() == 51
+    stored = [read((await broker.js.get_msg(broker.stream, seq=n)).data or b"").get_id() for n in (1, 25, 50, 51)]
+    assert stored == ["evt-1", "evt-25", "evt-50", "evt-51"]
+
+
+@needs_nats
 async def test_an_existing_stream_is_left_as_it_is(broker: Broker) -> None:
     subjects = [f"{broker.prefix}.>", f"{broker.prefix}-other.>"]
     await broker.js.add_stream(StreamConfig(name=broker.stream, subjects=subjects, duplicate_window=60, max_msgs=1000))

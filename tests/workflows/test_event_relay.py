@@ -6,7 +6,7 @@ the middle of a batch has marked what it delivered (what it had not is delivered
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from cloudevents.core.v1.event import CloudEvent
 from temporalio.testing import ActivityEnvironment
 
 from activities.event_relay import EventRelayActivities, OutboxBell, RelayConfig, RelayInput, RelayResult
+from adapters.event_sinks import BatchSink, DeliveryFailed
 from domain.events import BusinessEvent
 from domain.subscriptions import Channel, DeliveryStatus, Subscription
 from store import Store
@@ -119,6 +120,38 @@ async def test_past_the_retry_window_a_delivery_is_dead_lettered_and_the_next_go
     assert replayed is not None and replayed.status is DeliveryStatus.PENDING and replayed.closed_by == "pat"
     await run_cycle(relay(store, {Channel.WEBHOOK: sink}), 0.2)
     assert sink.ids()[-1] == dead[0].event_id and store.outbox.replay(dead[0].delivery_id, by="pat") is None
+
+
+class BatchRecordingSink(RecordingSink):
+    """A BatchSink that takes `takes` events of each batch, then refuses the next."""
+
+    def __init__(self, takes: int) -> None:
+        super().__init__()
+        self.takes = takes
+        self.batches: list[int] = []
+
+    async def deliver_batch(
+        self, subscription: Subscription, events: Sequence[CloudEvent]
+    ) -> tuple[int, DeliveryFailed | None]:
+        self.batches.append(len(events))
+        taken = events[: self.takes]
+        self.received.extend((subscription.subscription_id, event) for event in taken)
+        self.takes = len(events)  # the next batch goes through whole
+        return len(taken), (DeliveryFailed("timeout waiting for the ack") if len(taken) < len(events) else None)
+
+
+async def test_a_batch_sink_gets_the_batch_at_once_and_a_failure_in_it_holds_the_rest(store: Store) -> None:
+    subscribe(store, "stream", Channel.BROKER)
+    ids = record(store, 6)
+    sink = BatchRecordingSink(takes=2)
+    assert isinstance(sink, BatchSink)
+
+    result = await run_cycle(relay(store, {Channel.BROKER: sink}), 1.5)  # the retry comes 1 s later
+
+    assert (result.delivered, result.retried) == (6, 1) and sink.batches == [6, 4]
+    assert sink.ids() == ids
+    third = next(d for d in store.outbox.deliveries() if d.event_id == ids[2])
+    assert third.attempts == 2 and third.status is DeliveryStatus.DELIVERED
 
 
 class BlockingSink(RecordingSink):
