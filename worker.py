@@ -18,6 +18,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.alerts import AlertActivities, AlertStorePort, ProbeTarget, RunsPort, TemporalRuns
 from activities.compliance import ComplianceActivities
 from activities.event_relay import EventRelayActivities, OutboxBell, OutboxPort, RelayConfig
 from activities.events import EventActivities
@@ -27,6 +28,7 @@ from activities.master_data import MasterDataActivities
 from activities.onboarding import OnboardingActivities
 from activities.procurement import ProcurementActivities
 from activities.replenishment import ReplenishmentActivities
+from activities.reports import ReportActivities, ReportPorts
 from activities.status_sync import StatusSyncActivities
 from adapters.accounts_payable import AccountsPayablePort
 from adapters.accounts_payable_http import HttpAccountsPayable
@@ -65,14 +67,18 @@ from domain.intake import EdiIdentity
 from domain.master_data.policy import SurvivorshipPolicy
 from domain.subscriptions import Channel
 from runtime.event_sinks import build_sinks, close_sinks
+from runtime.run_metrics import MetricsInterceptor
 from runtime.settings import Settings
 from starter.operations.event_relay import ensure_event_relay, ensure_standing_subscriptions
 from starter.operations.intake_dispatch import TemporalIntakeDispatch
+from starter.operations.kpis import report_ports
 from store import Store
+from workflows.alerts import AlertsEvaluateWorkflow
 from workflows.compliance import ComplianceRescreenWorkflow, CredentialExpiryWorkflow, ReviewTaskWorkflow
 from workflows.event_relay import EventRelayWorkflow
 from workflows.intake import IntakeFileWorkflow, IntakeInboxWorkflow, IntakeReplayWorkflow
 from workflows.invoice import InvoiceWorkflow
+from workflows.kpi_report import KpiReportWorkflow
 from workflows.master_data_conflict import MasterDataConflictWorkflow
 from workflows.master_data_sync import MasterDataSyncWorkflow
 from workflows.onboarding import SupplierOnboardingWorkflow
@@ -97,6 +103,8 @@ WORKFLOWS: Sequence[type] = (
     IntakeReplayWorkflow,
     IntakeInboxWorkflow,
     EventRelayWorkflow,
+    AlertsEvaluateWorkflow,
+    KpiReportWorkflow,
 )
 
 
@@ -155,6 +163,10 @@ def build_activities(
     outbox: OutboxPort,
     sinks: Mapping[Channel, EventSink],
     relay: RelayConfig,
+    alerts: AlertStorePort,
+    runs: RunsPort,
+    probes: Sequence[ProbeTarget],
+    reports: ReportPorts,
 ) -> list[object]:
     """The activity objects over these ports: the one wiring the worker and the tests share
     (the worker passes the httpx adapters and the SQLAlchemy store, the tests their fakes).
@@ -194,6 +206,8 @@ def build_activities(
         IntakeActivities(
             store=intake, dispatch=intake_dispatch, contracts=contracts, vendor_channel=vendor_channel, ours=ours
         ),
+        AlertActivities(alerts=alerts, runs=runs, probes=probes),
+        ReportActivities(ports=reports),
     ]
 
 
@@ -247,6 +261,10 @@ async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
             outbox=store.outbox,
             sinks=sinks,
             relay=relay_config(settings),
+            alerts=store.alerts,
+            runs=TemporalRuns(),
+            probes=list(clients.values()),
+            reports=report_ports(store, settings.state_dir / "reports"),
         )
     finally:
         await close_sinks(sinks)
@@ -283,6 +301,7 @@ def build_worker(client: Client, settings: Settings, activities: Sequence[object
         workflows=list(WORKFLOWS),
         workflow_runner=workflow_runner(),
         activities=activity_functions(*activities),
+        interceptors=[MetricsInterceptor()],  # runs started/ended, SLA breaches (runtime/run_metrics.py)
         max_concurrent_activities=50,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
     )

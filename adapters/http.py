@@ -16,17 +16,22 @@ for seconds). Longer outages surface as `TransientError` and Temporal's retry po
 
 Messages name the method, the path and the system's own error detail, never the request body
 or the query string (a tax id can be in either).
+
+Every attempt (each in-request retry is one) is reported to the call observers
+(`observe_calls`): the system, its result (`CALL_RESULTS`) and its duration. runtime/metrics.py
+registers one that counts them for Prometheus; adapters know nothing of metrics.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import math
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import httpx
 
@@ -39,6 +44,45 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 IN_REQUEST_ATTEMPTS = 4
 FIRST_BACKOFF_SECONDS = 0.1
 LONGEST_IN_REQUEST_WAIT = 3.0
+
+# What one attempt came to: answered (`ok`); no answer in time (`timeout`) or no connection
+# (`unreachable`); the system could not serve it (`unavailable`: 5xx, 408/425/429, the same key
+# still in flight, a 2xx that is not JSON); `auth_error` (401/403); `not_found` (404); `rejected`
+# (any other 4xx: a business rule); `cancelled` (the activity was); `error` (anything else).
+CALL_RESULTS = (
+    "ok",
+    "timeout",
+    "unreachable",
+    "unavailable",
+    "auth_error",
+    "not_found",
+    "rejected",
+    "cancelled",
+    "error",
+)
+
+
+class CallObserver(Protocol):
+    def __call__(self, system: str, result: str, seconds: float) -> None: ...
+
+
+_observers: list[CallObserver] = []
+_log = logging.getLogger(__name__)
+
+
+def observe_calls(observer: CallObserver) -> Callable[[], None]:
+    """Report every attempt of every `SystemClient` of the process to `observer` (it must be quick
+    and never block); returns the function that stops it."""
+    _observers.append(observer)
+    return lambda: _observers.remove(observer) if observer in _observers else None
+
+
+def _report(system: str, result: str, seconds: float) -> None:
+    for observer in list(_observers):
+        try:
+            observer(system, result, seconds)
+        except Exception:  # an observer's bug must never fail a business call
+            _log.exception("call observer %r failed", observer)
 
 
 class SystemClient:
@@ -123,17 +167,31 @@ class SystemClient:
     ) -> Any:
         sent = {**(headers or {}), **({IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else {})}
         where = f"{method.upper()} {path}"
+        started, result = time.perf_counter(), "error"
         try:
-            response = await self._http.request(
-                method, path, json=json, params=params, content=content, headers=sent or None
-            )
-        except httpx.TimeoutException as exc:
-            raise TransientError(self.system, f"{where} timed out ({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
-            raise TransientError(self.system, f"{where} failed: {type(exc).__name__}") from None
-        if response.is_success:
-            return self._parse(response, where)
-        raise self._error(response, where)
+            try:
+                response = await self._http.request(
+                    method, path, json=json, params=params, content=content, headers=sent or None
+                )
+            except httpx.TimeoutException as exc:
+                result = "timeout"
+                raise TransientError(self.system, f"{where} timed out ({type(exc).__name__})") from None
+            except httpx.TransportError as exc:
+                result = "unreachable"
+                raise TransientError(self.system, f"{where} failed: {type(exc).__name__}") from None
+            if response.is_success:
+                result = "unavailable"  # until it parses
+                answer = self._parse(response, where)
+                result = "ok"
+                return answer
+            error = self._error(response, where)
+            result = response_result(error)
+            raise error
+        except asyncio.CancelledError:
+            result = "cancelled"
+            raise
+        finally:
+            _report(self.system, result, time.perf_counter() - started)
 
     async def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> AsyncIterator[dict[str, Any]]:
         """Every item of a limit/offset listing, fetched `PAGE_SIZE` at a time."""
@@ -175,6 +233,17 @@ class SystemClient:
 
 
 IN_FLIGHT = "idempotency_key_in_flight"
+
+
+def response_result(error: Exception) -> str:
+    """The `CALL_RESULTS` kind of an answer `_error` mapped to `error`."""
+    if isinstance(error, TransientError):
+        return "unavailable"
+    if isinstance(error, AuthenticationError):
+        return "auth_error"
+    if isinstance(error, NotFoundError):
+        return "not_found"
+    return "rejected"
 
 
 def _error_body(response: httpx.Response) -> tuple[str | None, str | None]:

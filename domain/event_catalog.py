@@ -47,6 +47,9 @@ from domain.event_catalog_orders import (
     SourcingException,
 )
 from domain.event_catalog_types import (
+    AlertRaised,
+    AlertRenotified,
+    AlertResolved,
     ConflictResolved,
     CredentialExpired,
     CredentialExpiring,
@@ -226,6 +229,19 @@ EVENT_TYPES: dict[str, EventType] = {
     "replenishment.completed": EventType(
         description="A replenishment ended (replenished, not needed, dismissed or the order failed)",
         data=ReplenishmentCompleted,
+    ),
+    "alert.raised": EventType(
+        description="An alert rule's condition holds (an SLA breached, dead letters open, sync accuracy low, a "
+        "system failing, a run failed): one open alert per rule and subject, for the rule's team",
+        data=AlertRaised,
+    ),
+    "alert.renotified": EventType(
+        description="An alert still open past the re-notify interval (SUPPLYBRIDGE_ALERT_RENOTIFY_MINUTES)",
+        data=AlertRenotified,
+    ),
+    "alert.resolved": EventType(
+        description="An alert's condition cleared (or its rule is no longer in force): the alert is closed",
+        data=AlertResolved,
     ),
     "subscription.test": EventType(
         description="A test delivery to one subscription (supplybridge subscriptions test, "

@@ -17,11 +17,13 @@ Decisions:
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.alert_facts import AlertKind
+from domain.alerts import Severity
 from domain.compliance import ComplianceOutcome, CredentialBand
 from domain.decisions import ExceptionAction
 from domain.master_data.policy import Entity, MasterSystem
@@ -201,6 +203,31 @@ class SyncCompleted(MasterDataDrifted):
     duration_seconds: float
     compared: int
     accuracy: float
+
+
+# --- alerts (workflows/alerts.py) ---------------------------------------------------------------
+
+
+class AlertRaised(EventData):
+    alert_id: int = Field(description="the alert's number (supplybridge alerts list, GET /v1/alerts)")
+    rule: str = Field(description="the rule's id (domain/alert_rules.json, or the file SUPPLYBRIDGE_ALERT_RULES names)")
+    kind: AlertKind
+    subject: str = Field(description="what it is about: a team, a system, an entity, a workflow id, or dead-letters")
+    severity: Severity
+    summary: str = Field(description="the measurement, on one line")
+    team: str = Field(description="the team whose channel hears of it (operations: the alert webhook)")
+    opened_at: datetime
+    value: float | None = Field(description="the measured count or share")
+    threshold: float
+    notices: int = Field(ge=1, description="times the alert was announced, this one included")
+
+
+class AlertRenotified(AlertRaised):
+    """The same fields: the alert is still open past the re-notify interval."""
+
+
+class AlertResolved(AlertRaised):
+    resolved_at: datetime
 
 
 # --- subscriptions --------------------------------------------------------------------------------

@@ -46,10 +46,15 @@ TEAM_EVENT_SUFFIXES = (
     "sourcing_exception",
     "review_requested",
     "review_escalated",
+    "alert.raised",
+    "alert.renotified",
+    "alert.resolved",
 )
 """Event types (their last part) that ask a person of a team to act: an exception or a review
 opened, or escalated past its SLA (to the manager team), an acknowledgement past its SLA, an
-order nobody can source. The team is the event's `team` (or `escalated_to`)."""
+order nobody can source; and the alerts, whole types (`alert.resolved`, not `resolved`: a
+resolved invoice exception asks nobody to act). The team is the event's `team` (or
+`escalated_to`): `operations` for the built-in alert rules."""
 
 
 class Channel(StrEnum):

@@ -15,6 +15,7 @@ import typer
 
 from runtime.logs import configure_logging
 from starter import (
+    cli_alerts,
     cli_dead_letters,
     cli_decisions,
     cli_edi,
@@ -25,6 +26,8 @@ from starter import (
     cli_procurement,
     cli_queues,
     cli_replenishment,
+    cli_report,
+    cli_runs,
     cli_services,
     cli_subscriptions,
 )
@@ -87,6 +90,9 @@ app.add_typer(cli_intake.partners_app, name="partners")
 app.add_typer(cli_dead_letters.dead_letters_app, name="dead-letters")
 app.add_typer(cli_edi.edi_app, name="edi")
 app.add_typer(cli_subscriptions.subscriptions_app, name="subscriptions")
+app.add_typer(cli_alerts.alerts_app, name="alerts")
+app.add_typer(cli_report.report_app, name="report")
+app.add_typer(cli_runs.runs_app, name="runs")
 
 
 def main() -> None:

@@ -82,6 +82,7 @@ def up(
 
 def worker(ctx: typer.Context, state_dir: StateDirOpt = None, as_json: JsonOpt = False) -> int:
     """Run a worker against the configured Temporal (SUPPLYBRIDGE_* settings)."""
+    from runtime.metrics_server import serving_metrics
     from runtime.telemetry import configure_telemetry
     from runtime.temporal_client import connect
     from worker import run_worker
@@ -96,13 +97,16 @@ def worker(ctx: typer.Context, state_dir: StateDirOpt = None, as_json: JsonOpt =
             from starter.operations.schedules import ensure_schedules
 
             await ensure_schedules(client, settings)
-        _announce(
-            as_json,
-            f"worker polling task queue '{settings.task_queue}' on {settings.temporal_address}",
-            task_queue=settings.task_queue,
-            temporal=settings.temporal_address,
-        )
-        await run_worker(settings, client, stop)
+        async with serving_metrics(settings) as metrics_url:
+            _announce(
+                as_json,
+                f"worker polling task queue '{settings.task_queue}' on {settings.temporal_address}"
+                + (f", metrics on {metrics_url}" if metrics_url else ""),
+                task_queue=settings.task_queue,
+                temporal=settings.temporal_address,
+                metrics=metrics_url,
+            )
+            await run_worker(settings, client, stop)
         return ExitCode.OK
 
     return run_async(main, as_json)
@@ -147,9 +151,11 @@ def api(
     as_json: JsonOpt = False,
 ) -> int:
     """Serve the platform API."""
+    from runtime.telemetry import configure_telemetry
     from starter.api.app import create_app
 
     settings = settings_from(ctx, api_port=port)
+    configure_telemetry(settings, "supplybridge-api")
     return _serve_until_stopped(create_app(settings), settings, settings.api_port, "API", as_json)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from domain.audit import AuditRecord
 from domain.events import BusinessEvent, CrossReference, DeadLetter
+from store.alerts import AlertRecords
 from store.audit import APPEND_ATTEMPTS, AuditTrail
 from store.db import make_engine
 from store.idempotency import IdempotencyRecords
@@ -52,6 +53,7 @@ class Store:
         self.syncs = SyncRecords(self._sessions)
         self.intake = IntakeRecords(self._sessions, _UPSERT_INSERTS[self._engine.dialect.name])
         self.outbox = EventOutbox(self._sessions)
+        self.alerts = AlertRecords(self._sessions)
 
     def close(self) -> None:
         self._engine.dispose()

@@ -47,6 +47,7 @@ _IMPLIED_BY = {
     INVOICES_READ: "invoices:write",
     SUPPLIERS_READ: "suppliers:write",
     "subscriptions:read": "subscriptions:write",
+    "runs:read": "runs:write",
 }
 # (read scope, the team that owns every run of the process) per workflow class
 _PROCESS: dict[type, tuple[str, str]] = {

@@ -25,15 +25,20 @@ from temporalio.client import Client
 
 from runtime.codec import codec_from_settings
 from runtime.settings import Settings
+from runtime.telemetry import instrument_api
 from runtime.temporal_client import connect
 from starter.api import (
+    alerts,
     codec_routes,
     event_schemas,
     intake,
     inventory_events,
+    metrics,
     oauth,
     problems,
     replenishments,
+    reports,
+    runs,
     subscriptions,
     v1,
     webhooks,
@@ -114,13 +119,18 @@ def create_app(settings: Settings, *, client: Client | None = None, store: Store
             return problem(503, "Not ready", f"Temporal is not reachable: {type(error).__name__}")
         return JSONResponse({"status": "ready"})
 
+    app.include_router(runs.router)  # before v1's GET /v1/runs/{workflow_id}: see starter/api/runs.py
     app.include_router(v1.router)
     app.include_router(event_schemas.router)  # before any future GET /v1/events/{id}
     app.include_router(replenishments.router)
+    app.include_router(reports.router)
     app.include_router(intake.router)
     app.include_router(subscriptions.router)
+    app.include_router(alerts.router)
     app.include_router(oauth.router)
     app.include_router(webhooks.router)
     app.include_router(inventory_events.router)
     app.include_router(codec_routes.router)
+    app.include_router(metrics.router)
+    instrument_api(app)  # traced when this process traces (runtime/telemetry.py)
     return app

@@ -40,6 +40,7 @@ SCOPES = {
     "invoices:write": "submit invoices",
     "tasks:decide": "see and decide the tasks of one's teams",
     "audit:read": "read the audit trail",
+    "reports:read": "read the operations KPI report (GET /v1/reports/kpis) and the alerts (GET /v1/alerts)",
     "procurement:read": "read purchase orders (implied by procurement:write; starter/api/access.py)",
     "invoices:read": "read invoices (implied by invoices:write)",
     "suppliers:read": "read supplier onboarding and status runs (implied by suppliers:write)",
@@ -49,6 +50,8 @@ SCOPES = {
     "intake:write": "submit files (X12, CSV), manage trading partners, read, replay and discard dead letters",
     "subscriptions:read": "read event subscriptions, deliveries and dead letters (implied by subscriptions:write)",
     "subscriptions:write": "add, remove and test event subscriptions; replay and discard their dead letters",
+    "runs:read": "list failed, stuck and waiting runs (implied by runs:write)",
+    "runs:write": "retry failed runs",
 }
 ALL_TEAMS = "*"
 MANAGERS_SUFFIX = "-managers"

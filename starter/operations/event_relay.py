@@ -4,9 +4,11 @@
   second `up` joins the running one). `supplybridge up` and `supplybridge worker` call it.
 - `ensure_standing_subscriptions` makes the subscriptions the settings imply: one team channel
   `team-<team>` per `SUPPLYBRIDGE_TEAM_NOTIFICATION_URLS` entry (a team no longer configured has its
-  channel removed), and, when the sandbox runs, `sandbox-analytics` (the sandbox analytics platform
-  receives supplier, item and master-data events, signed with the shared webhook secret). These
-  are written with `created_by: settings`; subscriptions people add are never touched.
+  channel removed), `team-operations` for `SUPPLYBRIDGE_ALERT_WEBHOOK_URL` (the alerts' team: it
+  takes the place of an `operations` entry of the team URLs), and, when the sandbox runs,
+  `sandbox-analytics` (the sandbox analytics platform receives supplier, item and master-data
+  events, signed with the shared webhook secret). These are written with `created_by: settings`;
+  subscriptions people add are never touched.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from activities.event_relay import RelayInput
+from domain.alerts import OPERATIONS_TEAM
 from domain.subscriptions import Channel, Subscription
 from runtime.settings import Settings
 from store import Store
@@ -42,10 +45,13 @@ async def ensure_event_relay(client: Client, settings: Settings) -> str:
 
 def standing_subscriptions(settings: Settings, *, sandbox_analytics_url: str | None) -> list[Subscription]:
     now = datetime.now(UTC)
+    teams = dict(settings.team_notification_urls)
+    if settings.alert_webhook_url:
+        teams[OPERATIONS_TEAM] = settings.alert_webhook_url  # the alerts (workflows/alerts.py) go to operations
     standing = [
         Subscription(subscription_id=f"team-{team.replace('_', '-')}", channel=Channel.TEAM, team=team, url=url,
                      description=f"notifications of {team}", created_by=SETTINGS_AUTHOR, created_at=now)
-        for team, url in sorted(settings.team_notification_urls.items())
+        for team, url in sorted(teams.items())
     ]  # fmt: skip
     if sandbox_analytics_url is not None:
         standing.append(

@@ -32,15 +32,20 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from domain.alerts import AlertsInput, load_rules
 from domain.compliance import ComplianceInput
+from domain.kpi_models import KpiReportInput
 from domain.master_data.policy import Entity
 from domain.master_data.sync import MasterDataSyncInput
 from domain.replenishment_models import SCAN_WORKFLOW_ID
 from runtime.settings import Settings
 from starter.operations.intake import inbox_input
 from starter.operations.replenishments import replenishment_policy
+from workflows.alerts import ALERTS_WORKFLOW_ID, AlertsEvaluateWorkflow
 from workflows.compliance import ComplianceRescreenWorkflow, CredentialExpiryWorkflow
 from workflows.intake import IntakeInboxWorkflow
+from workflows.kpi_report import WORKFLOW_ID as KPI_REPORT_ID
+from workflows.kpi_report import KpiReportWorkflow
 from workflows.master_data_sync import MasterDataSyncWorkflow
 from workflows.replenishment_scan import ReplenishmentScanWorkflow
 
@@ -94,6 +99,27 @@ def _inbox(settings: Settings) -> ScheduleActionStartWorkflow:
     )
 
 
+def _alerts(settings: Settings) -> ScheduleActionStartWorkflow:
+    rules = load_rules(settings.alert_rules).rules  # an invalid file: AlertRulesInvalid naming each field
+    return ScheduleActionStartWorkflow(
+        AlertsEvaluateWorkflow.run,
+        AlertsInput(rules=rules, renotify_after=timedelta(minutes=settings.alert_renotify_minutes)),
+        id=ALERTS_WORKFLOW_ID,
+        task_queue=settings.task_queue,
+        static_summary="The alert rules checked against the platform's state",
+    )
+
+
+def _kpi_report(settings: Settings) -> ScheduleActionStartWorkflow:
+    return ScheduleActionStartWorkflow(
+        KpiReportWorkflow.run,
+        KpiReportInput(),
+        id=KPI_REPORT_ID,
+        task_queue=settings.task_queue,
+        static_summary=f"Operations KPIs of the last 24 hours, written to {settings.state_dir / 'reports'}",
+    )
+
+
 def platform_schedules(settings: Settings) -> list[PlatformSchedule]:
     minutes = {Entity.SUPPLIERS: settings.sync_suppliers_every_minutes,
                Entity.ITEMS: settings.sync_items_every_minutes,
@@ -117,6 +143,10 @@ def platform_schedules(settings: Settings) -> list[PlatformSchedule]:
                          "replenishment scan (SUPPLYBRIDGE_REPLENISHMENT_SCAN_EVERY_MINUTES)"),
         PlatformSchedule("intake-inbox", timedelta(minutes=settings.intake_inbox_every_minutes), _inbox,
                          "the watched intake folder (SUPPLYBRIDGE_INTAKE_INBOX_EVERY_MINUTES)"),
+        PlatformSchedule(ALERTS_WORKFLOW_ID, timedelta(minutes=settings.alerts_every_minutes), _alerts,
+                         "alert rules (SUPPLYBRIDGE_ALERTS_EVERY_MINUTES, SUPPLYBRIDGE_ALERT_RULES)"),
+        PlatformSchedule(KPI_REPORT_ID, timedelta(hours=settings.kpi_report_every_hours), _kpi_report,
+                         "the KPI report in <state dir>/reports (SUPPLYBRIDGE_KPI_REPORT_EVERY_HOURS)"),
     ]  # fmt: skip
 
 

@@ -147,8 +147,11 @@ def test_demo_runs_every_scenario_as_promised(tmp_path: Path) -> None:
     ports = [str(free_port()) for _ in range(4)]
     nats_url = os.environ.get("SUPPLYBRIDGE_TEST_NATS_URL")  # without it, a port where no broker answers
     stream = f"DEMO_{uuid.uuid4().hex[:8]}"
-    broker = {"SUPPLYBRIDGE_EVENTS_BROKER_URL": nats_url or f"nats://127.0.0.1:{free_port()}",
-              "SUPPLYBRIDGE_EVENTS_STREAM": stream, "SUPPLYBRIDGE_EVENTS_SUBJECT_PREFIX": f"test.{stream.lower()}"}
+    broker = {
+        "SUPPLYBRIDGE_EVENTS_BROKER_URL": nats_url or f"nats://127.0.0.1:{free_port()}",
+        "SUPPLYBRIDGE_EVENTS_STREAM": stream,
+        "SUPPLYBRIDGE_EVENTS_SUBJECT_PREFIX": f"test.{stream.lower()}",
+    }
     done = subprocess.run(
         [*CLI, "demo", "--state-dir", str(tmp_path / "demo"), "--temporal-port", ports[0], "--ui-port", ports[1],
          "--sandbox-port", ports[2], "--api-port", ports[3], "--json"],

@@ -31,8 +31,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox
 
 
 def subscription(sandbox: RunningSandbox, secret: str) -> Subscription:
-    return Subscription(subscription_id="analytics", channel=Channel.WEBHOOK, types=["supplier.*"],
-                        url=f"{sandbox.url}/analytics/events", secret=secret, created_by="t", created_at=NOW)  # fmt: skip
+    url = f"{sandbox.url}/analytics/events"
+    return Subscription(subscription_id="analytics", channel=Channel.WEBHOOK, types=["supplier.*"], url=url,
+                        secret=secret, created_by="t", created_at=NOW)  # fmt: skip
 
 
 def onboarded(event_id: str = "wf:run:1:supplier.onboarded") -> BusinessEvent:
@@ -69,7 +70,9 @@ def test_up_keeps_the_analytics_and_team_subscriptions_of_the_settings(tmp_path:
     settings = Settings(environment="development", team_notification_urls={
         "accounts_payable": "https://hooks.example/ap", "purchasing": "https://hooks.example/purchasing"})  # fmt: skip
     with Store(f"sqlite:///{tmp_path / 'store.db'}") as store:
-        made = ensure_standing_subscriptions(store, settings, sandbox_analytics_url="http://127.0.0.1:9/analytics/events")
+        made = ensure_standing_subscriptions(
+            store, settings, sandbox_analytics_url="http://127.0.0.1:9/analytics/events"
+        )
         assert made == [ANALYTICS_SUBSCRIPTION, "team-accounts-payable", "team-purchasing"]
         team = store.outbox.subscription("team-accounts-payable")
         assert team is not None and (team.channel, team.team) == (Channel.TEAM, "accounts_payable")

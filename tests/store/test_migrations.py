@@ -16,7 +16,15 @@ from store.db import make_engine
 from store.migrator import alembic_config
 from store.models import Base
 
-STORE_TABLES = {"cross_references", "business_events", "dead_letters", "event_subscriptions", "event_deliveries"}
+STORE_TABLES = {
+    "cross_references",
+    "business_events",
+    "dead_letters",
+    "event_subscriptions",
+    "event_deliveries",
+    "alerts",
+    "alert_system_checks",
+}
 
 
 def _current_revision(url: str) -> str | None:
@@ -38,7 +46,7 @@ def test_migrate_twice_reaches_head_and_keeps_data(database_url: str) -> None:
         store.add_dead_letter(DeadLetter(source="x12-850", record_key="PO-1", reason="bad segment"))
     migrate(database_url)
 
-    assert _current_revision(database_url) == _head_revision() == "0006"
+    assert _current_revision(database_url) == _head_revision() == "0007"
     engine = make_engine(database_url)
     try:
         assert set(inspect(engine).get_table_names()) >= STORE_TABLES
@@ -82,4 +90,4 @@ def test_concurrent_processes_migrating_a_fresh_database_all_succeed(database_ur
         process.join(timeout=120)
 
     assert [process.exitcode for process in processes] == [0, 0, 0]
-    assert _current_revision(database_url) == "0006"
+    assert _current_revision(database_url) == "0007"

@@ -28,9 +28,11 @@ from runtime.namespace import ensure_search_attributes
 from runtime.settings import Settings
 from runtime.temporal_client import data_converter
 from starter.operations.intake_dispatch import TemporalIntakeDispatch
+from tests.support.alert_fakes import FakeAlertStore, FakeRuns, FakeSystem
 from tests.support.event_fakes import EmptyOutbox
 from tests.support.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
 from tests.support.intake_fakes import FakeIntakeStore
+from tests.support.kpi_traffic import unused_report_ports
 from tests.support.master_data_fakes import FakeMasterSystem, FakeSyncRecords, master_systems
 from tests.support.procurement_fakes import FakeAp, FakeInventory, FakeProcurementErp, FakeVendorChannel
 from worker import WORKFLOWS, activity_functions, build_activities, workflow_runner
@@ -53,6 +55,9 @@ class Systems:
     intake: FakeIntakeStore = field(default_factory=FakeIntakeStore)
     outbox: OutboxPort = field(default_factory=EmptyOutbox)
     sinks: dict[Channel, EventSink] = field(default_factory=dict)
+    alerts: FakeAlertStore = field(default_factory=FakeAlertStore)
+    runs: FakeRuns = field(default_factory=FakeRuns)
+    probes: list[FakeSystem] = field(default_factory=list)
 
     def activities(self) -> list[object]:
         return build_activities(
@@ -76,6 +81,10 @@ class Systems:
             outbox=self.outbox,
             sinks=self.sinks,
             relay=RelayConfig(source="urn:supplybridge:test"),
+            alerts=self.alerts,
+            runs=self.runs,
+            probes=self.probes,
+            reports=unused_report_ports(),
         )
 
 

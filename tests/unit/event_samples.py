@@ -14,6 +14,8 @@ from typing import Any
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from domain.alert_facts import AlertKind
+from domain.alerts import Severity
 from domain.compliance import ComplianceOutcome, CredentialBand, CredentialNotice, NewlyExcluded
 from domain.decisions import PURCHASING_TEAM, TEAMS, DecisionKind, ExceptionAction, manager_team
 from domain.exclusions import ExclusionMatch
@@ -172,6 +174,22 @@ planned = st.builds(
     chosen_by=st.just("sourcing") | people,
 )
 
+alert = st.fixed_dictionaries(
+    {
+        "alert_id": st.integers(min_value=1, max_value=10**9),
+        "rule": st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True),
+        "kind": st.sampled_from([k.value for k in AlertKind]),
+        "subject": st.sampled_from(["erp", "pricing", "dead-letters", "suppliers"]) | ids,
+        "severity": st.sampled_from([s.value for s in Severity]),
+        "summary": words,
+        "team": st.just("operations") | teams,
+        "opened_at": when.map(datetime.isoformat),
+        "value": st.none() | st.floats(min_value=0, max_value=1e6, allow_nan=False),
+        "threshold": st.floats(min_value=0, max_value=1e6, allow_nan=False),
+        "notices": st.integers(min_value=1, max_value=1000),
+    }
+)
+
 SAMPLES: dict[str, st.SearchStrategy[Data]] = {
     "supplier.onboarded": st.fixed_dictionaries(
         {
@@ -286,6 +304,9 @@ SAMPLES: dict[str, st.SearchStrategy[Data]] = {
     "replenishment.completed": with_fields(
         replenishment, outcome=st.sampled_from([o.value for o in ReplenishmentOutcome]), reason=optional_words
     ),
+    "alert.raised": alert,
+    "alert.renotified": alert,
+    "alert.resolved": with_fields(alert, resolved_at=when.map(datetime.isoformat)),
     "subscription.test": st.fixed_dictionaries(
         {"subscription_id": st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True), "requested_by": people}
     ),

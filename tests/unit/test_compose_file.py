@@ -24,6 +24,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from runtime import binaries
+from runtime.settings import Settings
 from workflows.search_attributes import REGISTRATION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +35,8 @@ ONE_SHOT = {"temporal-schema", "temporal-setup"}
 
 
 def services() -> dict[str, Any]:
-    return yaml.safe_load(COMPOSE.read_text())["services"]
+    found: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())["services"]
+    return found
 
 
 def strings(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -94,7 +96,7 @@ def test_docker_compose_config_accepts_the_file() -> None:
         pytest.skip("no docker client with the compose plugin")
     secrets = {
         f"SUPPLYBRIDGE_{n}": "x" * 48
-        for n in ("PAYLOAD_ENCRYPTION_KEY", "JWT_SECRET", "WEBHOOK_SECRET", "SANDBOX_TOKEN")
+        for n in ("PAYLOAD_ENCRYPTION_KEY", "JWT_SECRET", "WEBHOOK_SECRET", "SANDBOX_TOKEN", "GRAFANA_ADMIN_PASSWORD")
     }
     result = subprocess.run(
         [docker, "compose", "-f", str(COMPOSE), "config", "-q"],
@@ -106,12 +108,14 @@ def test_docker_compose_config_accepts_the_file() -> None:
 
 
 def test_images_are_pinned_to_full_versions() -> None:
-    """major.minor.patch, never `latest` or a moving `1.29`; PostgreSQL's full versions have two parts."""
+    """major.minor.patch, never `latest` or a moving `1.29`; PostgreSQL's full versions have two parts,
+    Prometheus tags its releases with a `v`."""
     for name, service in services().items():
         if "build" in service:
             continue
         repository, _, tag = service["image"].partition(":")
         version = r"\d+\.\d+" if repository == "postgres" else r"\d+\.\d+\.\d+"
+        version = f"v{version}" if repository.startswith("prom/") else version
         assert re.fullmatch(version + r"(-[a-z0-9.-]+)?", tag), f"{name}: {service['image']} is not pinned"
     base = re.search(r"^FROM (\S+)", DOCKERFILE.read_text(), re.M)
     assert base and re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+", base.group(1)), base
@@ -169,6 +173,84 @@ def test_the_ui_sends_the_operators_session_to_the_codec() -> None:
     ui = services()["temporal-ui"]["environment"]
     assert ui["TEMPORAL_CODEC_ENDPOINT"].endswith("/codec")
     assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
+
+
+# --- Prometheus and Grafana ---------------------------------------------------------------------
+
+PROMETHEUS = ROOT / "ops/prometheus/prometheus.yml"
+GRAFANA = ROOT / "ops/grafana"
+# The Temporal SDK's metrics the dashboard reads (as the SDK names them; runtime/sdk_metrics.py)
+SDK_METRICS = {
+    "temporal_workflow_completed",
+    "temporal_workflow_failed",
+    "temporal_workflow_task_execution_latency",
+    "temporal_workflow_task_schedule_to_start_latency",
+    "temporal_activity_execution_failed",
+    "temporal_activity_execution_latency",
+    "temporal_local_activity_execution_failed",
+    "temporal_local_activity_execution_latency",
+}
+
+
+def mounts(service: dict[str, Any]) -> dict[str, str]:
+    """container path -> host path (relative to the compose file) of its bind mounts."""
+    found = {}
+    for volume in service.get("volumes", []):
+        host, container, *_ = volume.split(":")
+        if host.startswith("./"):
+            found[container] = host
+    return found
+
+
+def test_prometheus_scrapes_the_api_and_every_worker_on_their_metrics_ports() -> None:
+    all_services = services()
+    config = yaml.safe_load(PROMETHEUS.read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    api_port = all_services["api"]["command"][all_services["api"]["command"].index("--port") + 1]
+    assert jobs["supplybridge-api"]["static_configs"][0]["targets"] == [f"api:{api_port}"]
+    assert jobs["supplybridge-api"]["metrics_path"] == "/metrics"
+    [workers] = jobs["supplybridge-worker"]["dns_sd_configs"]  # every replica of --scale worker=N
+    assert workers["names"] == ["worker"] and workers["port"] == Settings().worker_metrics_port
+    assert "SUPPLYBRIDGE_HOST=0.0.0.0" in DOCKERFILE.read_text()  # the worker's server is reachable
+    prometheus = all_services["prometheus"]
+    assert (ROOT / mounts(prometheus)["/etc/prometheus/prometheus.yml"]).resolve() == PROMETHEUS
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+
+
+def test_grafana_is_provisioned_from_the_repository_with_its_password_from_outside() -> None:
+    grafana = services()["grafana"]
+    bound = mounts(grafana)
+    assert (ROOT / bound["/etc/grafana/provisioning"]).resolve() == GRAFANA / "provisioning"
+    assert (ROOT / bound["/var/lib/grafana/dashboards"]).resolve() == GRAFANA / "dashboards"
+    assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"].startswith("${SUPPLYBRIDGE_GRAFANA_ADMIN_PASSWORD:?")
+    assert grafana["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    [source] = yaml.safe_load((GRAFANA / "provisioning/datasources/prometheus.yml").read_text())["datasources"]
+    assert source["url"] == "http://prometheus:9090"
+    [provider] = yaml.safe_load((GRAFANA / "provisioning/dashboards/supplybridge.yml").read_text())["providers"]
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert (GRAFANA / "dashboards" / Path(home).name).exists()
+    dashboard = json.loads((GRAFANA / "dashboards/supplybridge.json").read_text())
+    panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+    assert {p["datasource"]["uid"] for p in panels} == {source["uid"]}
+
+
+def test_the_dashboard_charts_every_metric_we_promise_and_only_metrics_that_exist() -> None:
+    from runtime.metrics import ProcessMetrics
+
+    ours = {family.name for family in ProcessMetrics(standard_collectors=False).registry.collect()}
+    dashboard = json.loads((GRAFANA / "dashboards/supplybridge.json").read_text())
+    panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+    exprs = " ".join(target["expr"] for panel in panels for target in panel["targets"])
+    used = {
+        re.sub(r"_(total|bucket|count|sum)$", "", name)
+        for name in re.findall(r"\b(?:supplybridge|temporal)_\w+", exprs)
+    }
+    assert used <= ours | SDK_METRICS, used - ours - SDK_METRICS
+    assert ours - {"supplybridge_metrics_refresh_errors"} <= used, "a metric of ours has no panel"
+    assert used >= SDK_METRICS
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids)) and dashboard["uid"] == "supplybridge"
 
 
 # --- the setup scripts, run by sh against fake Temporal tools ---------------------------------

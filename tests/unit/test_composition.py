@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from activities.alerts import TemporalRuns
 from activities.event_relay import RelayConfig
 from adapters.replenishment_events_temporal import TemporalReplenishmentEvents
 from adapters.status_events_temporal import TemporalStatusEvents
@@ -17,9 +18,11 @@ from domain.intake import EdiIdentity
 from domain.master_data.policy import default_policy
 from runtime.settings import Settings
 from starter.operations.intake_dispatch import TemporalIntakeDispatch
+from tests.support.alert_fakes import FakeAlertStore
 from tests.support.event_fakes import EmptyOutbox
 from tests.support.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
 from tests.support.intake_fakes import FakeIntakeStore
+from tests.support.kpi_traffic import unused_report_ports
 from tests.support.master_data_fakes import FakeSyncRecords, master_systems
 from tests.support.procurement_fakes import FakeAp, FakeInventory, FakeProcurementErp, FakeVendorChannel
 from worker import activity_functions, activity_objects, build_activities
@@ -27,7 +30,7 @@ from worker import activity_functions, activity_objects, build_activities
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_SOURCES = sorted((ROOT / "workflows").rglob("*.py"))
 PROCESS_MODULES = ("onboarding", "purchase_order", "invoice", "status_sync", "master_data_sync", "master_data_conflict",
-                   "replenishment", "replenishment_scan", "intake", "event_relay")  # fmt: skip
+                   "replenishment", "replenishment_scan", "intake", "event_relay", "alerts", "kpi_report")  # fmt: skip
 # Loading any of these would put network or database code into the workflow sandbox's imports.
 IO_MODULES = ("httpx", "sqlalchemy", "store", "adapters.http")
 
@@ -42,6 +45,8 @@ def test_activity_and_workflow_modules_load_no_io_code() -> None:
         "activities.replenishment",
         "activities.intake",
         "activities.event_relay",
+        "activities.alerts",
+        "activities.reports",
         *(f"workflows.{name}" for name in PROCESS_MODULES),
     ]
     script = (
@@ -78,6 +83,10 @@ def fake_activities() -> list[object]:
         outbox=EmptyOutbox(),
         sinks={},
         relay=RelayConfig(source="urn:supplybridge:test"),
+        alerts=FakeAlertStore(),
+        runs=TemporalRuns(),
+        probes=[],
+        reports=unused_report_ports(),
     )
 
 

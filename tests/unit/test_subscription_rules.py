@@ -110,7 +110,9 @@ def test_a_delivery_is_given_up_once_the_window_since_its_first_failure_passed()
         ({"channel": "pigeon", "types": ["*"]}, "channel"),
     ],
 )
-def test_a_request_that_does_not_fit_its_channel_is_refused_naming_the_field(fields: dict[str, Any], field: str) -> None:
+def test_a_request_that_does_not_fit_its_channel_is_refused_naming_the_field(
+    fields: dict[str, Any], field: str
+) -> None:
     with pytest.raises(ValidationError) as refused:
         SubscriptionRequest(subscription_id="s-1", **fields)
     assert field in str(refused.value)
