@@ -37,6 +37,7 @@ WaitOpt = Annotated[
 ]
 TimeoutOpt = Annotated[float, typer.Option(help="Seconds to wait at most.")]
 ByOpt = Annotated[str, typer.Option("--by", help="Who acts (kept with the record).")]
+MIN_REASON = 3
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept with the decision).")]
 RunRefArg = Annotated[
     str,
@@ -160,3 +161,11 @@ def finish(view: ops.RunView, as_json: bool) -> int:
     code = ExitCode.PLATFORM_ERROR if view.error and view.status == "running" else exit_code_for(view)
     print_view(view, as_json, ok=code == ExitCode.OK)
     return code
+
+
+def short_reason(reason: str, as_json: bool) -> int | None:
+    """The exit code of a refused `--reason` (under MIN_REASON characters), else None."""
+    if len(reason.strip()) >= MIN_REASON:
+        return None
+    return print_error(f"--reason: say why, in {MIN_REASON} characters or more", as_json, code=ExitCode.BAD_INPUT,
+                       errors=[{"field": "--reason", "reason": f"at least {MIN_REASON} characters"}])  # fmt: skip

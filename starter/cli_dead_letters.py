@@ -26,6 +26,7 @@ from starter.cli_common import (
     command_group,
     run_async,
     settings_from,
+    short_reason,
 )
 from starter.cli_governance import StoreDirOpt, store_fields
 from starter.cli_intake import audit, with_store
@@ -131,9 +132,9 @@ def dead_letters_discard(
     as_json: JsonOpt = False,
 ) -> int:
     """Close an open dead letter without running it."""
-    if len(reason.strip()) < 3:
-        return print_error("--reason: say why, in 3 characters or more", as_json, code=ExitCode.BAD_INPUT,
-                           errors=[{"field": "--reason", "reason": "at least 3 characters"}])  # fmt: skip
+    refused = short_reason(reason, as_json)
+    if refused is not None:
+        return refused
 
     def work(store: Store, source: StoreSource) -> int:
         refused = open_letter_or_error(store, letter_id, as_json)

@@ -36,6 +36,7 @@ from starter.cli_common import (
     command_group,
     run_async,
     settings_from,
+    short_reason,
 )
 from starter.cli_governance import StoreDirOpt, store_fields
 from starter.cli_intake import audit, with_store
@@ -306,9 +307,9 @@ def subscriptions_discard(
     as_json: JsonOpt = False,
 ) -> int:
     """Close a dead delivery without delivering it."""
-    if len(reason.strip()) < 3:
-        return print_error("--reason: say why, in 3 characters or more", as_json, code=ExitCode.BAD_INPUT,
-                           errors=[{"field": "--reason", "reason": "at least 3 characters"}])  # fmt: skip
+    refused = short_reason(reason, as_json)
+    if refused is not None:
+        return refused
 
     return close_dead(ctx, delivery_id, by, state_dir, as_json, "discarded", reason=reason.strip())
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -230,17 +230,17 @@ def _dead(outbox: EventOutbox, delivery_id: int) -> Delivery:
 
 def replay(outbox: EventOutbox, delivery_id: int, by: str) -> Delivery:
     """A dead letter delivered again, in its turn."""
-    _dead(outbox, delivery_id)
-    done = outbox.replay(delivery_id, by)
-    if done is None:
-        raise NotDead(f"delivery {delivery_id} was replayed or discarded meanwhile")
-    return done
+    return _close(outbox.replay, outbox, delivery_id, by)
 
 
 def discard(outbox: EventOutbox, delivery_id: int, by: str) -> Delivery:
     """A dead letter closed without delivering it (the reason is kept in the audit trail)."""
+    return _close(outbox.discard, outbox, delivery_id, by)
+
+
+def _close(close: Callable[[int, str], Delivery | None], outbox: EventOutbox, delivery_id: int, by: str) -> Delivery:
     _dead(outbox, delivery_id)
-    done = outbox.discard(delivery_id, by)
+    done = close(delivery_id, by)
     if done is None:
         raise NotDead(f"delivery {delivery_id} was replayed or discarded meanwhile")
     return done
