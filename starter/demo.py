@@ -13,6 +13,7 @@ import shutil
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from starter import operations as ops
 from starter.demo_edi import edi
 from starter.demo_events import events, watch_the_broker
 from starter.demo_master_data import master_data
+from starter.demo_operations import operations
 from starter.demo_replenishment import replenishment
 from starter.demo_report import DemoProgress, Row, print_report
 from starter.output import ExitCode, console, print_json
@@ -274,6 +276,7 @@ async def run_demo(settings: Settings, *, keep_running: bool, as_json: bool, exa
     async with EmbeddedStack(settings, reset_sandbox=True) as stack:
         progress.say(f"Stack ready (Temporal UI {settings.resolved_ui_url}); each scenario as it finishes:")
         broker = await watch_the_broker(stack, progress)
+        started = datetime.now(UTC)
         onboarded: list[tuple[Row, OnboardingResult | None]] = []
         for scenario in SUPPLIER_SCENARIOS:
             row, result = await _onboard(stack, scenario, examples)
@@ -286,6 +289,7 @@ async def run_demo(settings: Settings, *, keep_running: bool, as_json: bool, exa
         await edi(stack, examples, progress)
         await master_data(stack, progress)
         await events(stack, progress, broker)
+        await operations(stack, progress, started)
         _report(progress, as_json)
         if keep_running:
             console.print("The stack stays up; press Ctrl-C to stop it.")

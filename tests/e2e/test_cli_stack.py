@@ -162,8 +162,9 @@ def test_demo_runs_every_scenario_as_promised(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     names = [scenario["name"] for scenario in report["scenarios"]]
-    assert report["ok"] is True and len(names) == 33 + bool(nats_url), report
+    assert report["ok"] is True and len(names) == 37 + bool(nats_url), report
     assert "business events -> sandbox analytics" in names
+    assert {"KPI report (report kpis)", "metrics (GET /metrics)", "alerts (alerts-evaluate)"} <= set(names)
     assert ("business events -> NATS JetStream" in names) is bool(nats_url)
     assert "gloves below reorder point" in names and "replenishment-scan (Schedule)" in names
     assert "810-cascadia-invoice.edi (intake)" in names and "bad-envelope.edi (inbox)" in names
