@@ -32,6 +32,7 @@ class Stack:
     process: subprocess.Popen[str]
     api: str = ""
     state: str = ""
+    cwd: str | None = None  # where `up` runs and records itself: the CLI run here finds this stack
 
     def cli(self, *args: str, check_json: bool = True) -> tuple[int, dict[str, Any]]:
         done = subprocess.run(
@@ -39,6 +40,7 @@ class Stack:
             capture_output=True,
             text=True,
             timeout=120,
+            cwd=self.cwd,
         )
         assert "Fatal Python error" not in done.stderr
         lines = [line for line in done.stdout.splitlines() if line.strip()]
@@ -63,7 +65,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @contextlib.contextmanager
 def running_stack(state: Path, cwd: Path | None = None) -> Iterator[Stack]:
     """`supplybridge up --json` on free ports with its state in `state`, run from `cwd` (where it
-    records itself in .supplybridge/stack.json); stopped with Ctrl-C (SIGINT) at the end."""
+    records itself in .supplybridge/stack.json; by default a directory of its own beside `state`,
+    so that two stacks of two test processes never share that record); stopped with Ctrl-C
+    (SIGINT) at the end."""
+    if cwd is None:
+        cwd = state.parent / f"{state.name}-cwd"
+        cwd.mkdir(exist_ok=True)
     ports = {name: free_port() for name in ("temporal", "ui", "sandbox", "api")}
     process = subprocess.Popen(
         [
@@ -98,6 +105,7 @@ def running_stack(state: Path, cwd: Path | None = None) -> Iterator[Stack]:
             process,
             api=f"http://127.0.0.1:{ports['api']}",
             state=str(state),
+            cwd=str(cwd),
         )
     finally:
         process.send_signal(signal.SIGINT)

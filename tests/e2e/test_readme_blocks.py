@@ -158,5 +158,5 @@ def test_every_readme_block_runs_in_order_against_a_fresh_stack(readme_stack: St
     print(done.stdout, done.stderr, sep="\n--- stderr\n")  # shown by pytest -s or on failure
     assert done.returncode == 0, f"{where}\n--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}"
     assert f"+ README.md:{runs[-1].line}" in done.stderr, "the last command did not run"
-    # alone about 80 s; `make test` runs it beside the unit tests on the other process
-    assert time.monotonic() - started < 150, "the README's blocks should run in well under 150 s"
+    # alone about 80 s; `make test` runs it beside another test process (and its stack) on 2 cores
+    assert time.monotonic() - started < 240, "the README's blocks should run in well under 240 s"
