@@ -12,14 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from jsonschema import Draft202012Validator
 
 from domain.cloud_events import cloud_event, structured
 from domain.event_catalog import EVENT_TYPES, cloud_event_schema
 from domain.events import BusinessEvent
 from runtime.settings import Settings
-from starter.api import event_schemas
 from starter.api.app import create_app
 from store import Store
 
@@ -27,17 +25,11 @@ API = "http://api.test"
 BASE = f"{API}/v1/events/schemas"
 
 
-def with_schemas(app: FastAPI) -> FastAPI:
-    if not any(getattr(route, "path", None) == event_schemas.PREFIX for route in app.routes):
-        app.include_router(event_schemas.router)  # until starter/api/app.py includes it
-    return app
-
-
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(state_dir=tmp_path)
     store = Store(settings.resolved_store_url)
-    app = with_schemas(create_app(settings, store=store))
+    app = create_app(settings, store=store)
     app.state.store = store  # ASGITransport does not run the lifespan; the schemas need no Temporal
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=API) as http:
@@ -93,7 +85,7 @@ async def test_a_schema_is_served_at_its_id_and_validates_the_events_that_name_i
 async def test_the_ids_follow_the_address_the_api_is_called_at(tmp_path: Path) -> None:
     settings = Settings(state_dir=tmp_path)
     store = Store(settings.resolved_store_url)
-    app = with_schemas(create_app(settings, store=store))
+    app = create_app(settings, store=store)
     app.state.store = store
     public = "https://supplybridge.hospital.example"
     try:
