@@ -51,6 +51,7 @@ class ChaosStack:
             "SUPPLYBRIDGE_SANDBOX_PORT": str(s.sandbox_port),
             "SUPPLYBRIDGE_API_PORT": str(s.api_port),
             "SUPPLYBRIDGE_TEMPORAL_UI_PORT": str(s.temporal_ui_port),
+            "SUPPLYBRIDGE_WORKER_METRICS_PORT": "0",  # two tests' workers at once on one machine
         }
 
     async def spawn(self, name: str, *args: str, ready: str = '"ready": true') -> None:

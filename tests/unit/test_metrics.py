@@ -312,6 +312,16 @@ def test_dead_letters_are_counted_in_a_real_store(tmp_path: Any) -> None:
 # --- the worker's /metrics server -----------------------------------------------------------------
 
 
+async def test_a_second_worker_on_the_machine_runs_without_metrics_when_the_port_is_taken(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = free_port()
+    settings = Settings(environment="development", worker_metrics_port=port)
+    async with serving_metrics(settings, fresh()) as first, serving_metrics(settings, fresh()) as second:
+        assert first == f"http://127.0.0.1:{port}/metrics" and second is None
+    assert f"127.0.0.1:{port} is taken" in caplog.text
+
+
 async def test_the_worker_serves_its_registry_on_its_metrics_port_and_stops_with_it() -> None:
     metrics = fresh()
     metrics.business.run_started("PurchaseOrder")
