@@ -61,10 +61,11 @@ async def test_a_worker_killed_mid_po_and_mid_invoice_converges_with_effects_exa
         created_before_kill = sum(erp_pos(stack, numbers).values())
         await stack.start_worker()
 
-        views = await stack.converged(po_runs, timeout=60)
+        # SUP-0002 accepts every PO, a few seconds after its notification: wait for every PO to be
+        # open (converged alone may still see the acknowledgement on its way)
+        await stack.converged(po_runs, timeout=90, stages={"open"})
         assert erp_pos(stack, numbers) == dict.fromkeys(numbers, 1), f"killed after {created_before_kill} created"
-        opened = [n for n in numbers if views[purchase_order_workflow_id(n)].stage == "open"]
-        assert opened, {w: v.stage for w, v in views.items()}  # the vendor acknowledged some
+        opened = numbers
 
         for number in opened:
             for line, quantity in ((1, 20), (2, 10)):
