@@ -35,9 +35,7 @@ from adapters.accounts_payable_http import HttpAccountsPayable
 from adapters.contracts import ContractsPort
 from adapters.contracts_http import HttpContracts
 from adapters.erp import ErpPort
-from adapters.erp_http import HttpErp
 from adapters.erp_procurement import ErpProcurementPort
-from adapters.erp_procurement_http import HttpErpProcurement
 from adapters.event_sinks import EventSink
 from adapters.http import SystemClient
 from adapters.intake_dispatch import IntakeDispatchPort
@@ -66,6 +64,7 @@ from adapters.vendor_management_http import HttpVendorManagement
 from domain.intake import EdiIdentity
 from domain.master_data.policy import SurvivorshipPolicy
 from domain.subscriptions import Channel
+from runtime.erp_choice import erp_adapters
 from runtime.event_sinks import build_sinks, close_sinks
 from runtime.run_metrics import MetricsInterceptor
 from runtime.settings import Settings
@@ -235,37 +234,38 @@ async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
     vendor_channel = EdiAwareVendorChannel(HttpVendorChannel(clients["vendor-channel"]), store.intake, contracts,
                                            edi_identity(settings))  # fmt: skip
     try:
-        yield build_activities(
-            erp=HttpErp(clients["erp"]),
-            screening=HttpScreening(clients["screening"]),
-            contracts=contracts,
-            vendor_management=HttpVendorManagement(clients["vendor-management"]),
-            procurement=HttpErpProcurement(clients["erp"]),
-            inventory=HttpInventory(clients["inventory"]),
-            vendor_channel=vendor_channel,
-            accounts_payable=HttpAccountsPayable(clients["ap"]),
-            store=store,
-            master_data=[
-                HttpVendorManagementMaster(clients["vendor-management"]),
-                HttpErpMaster(clients["erp"]),
-                HttpContractsMaster(clients["contracts"]),
-                HttpAnalyticsMaster(clients["analytics"]),
-            ],
-            syncs=store.syncs,
-            policy=settings.load_survivorship_policy(),
-            status_events=TemporalStatusEvents(),
-            replenishments=TemporalReplenishmentEvents(),
-            intake=store.intake,
-            intake_dispatch=TemporalIntakeDispatch(settings),
-            ours=edi_identity(settings),
-            outbox=store.outbox,
-            sinks=sinks,
-            relay=relay_config(settings),
-            alerts=store.alerts,
-            runs=TemporalRuns(),
-            probes=list(clients.values()),
-            reports=report_ports(store, settings.state_dir / "reports"),
-        )
+        async with erp_adapters(settings, clients["erp"]) as chosen:
+            yield build_activities(
+                erp=chosen.erp,
+                screening=HttpScreening(clients["screening"]),
+                contracts=contracts,
+                vendor_management=HttpVendorManagement(clients["vendor-management"]),
+                procurement=chosen.procurement,
+                inventory=HttpInventory(clients["inventory"]),
+                vendor_channel=vendor_channel,
+                accounts_payable=HttpAccountsPayable(clients["ap"]),
+                store=store,
+                master_data=[
+                    HttpVendorManagementMaster(clients["vendor-management"]),
+                    HttpErpMaster(clients["erp"]),
+                    HttpContractsMaster(clients["contracts"]),
+                    HttpAnalyticsMaster(clients["analytics"]),
+                ],
+                syncs=store.syncs,
+                policy=settings.load_survivorship_policy(),
+                status_events=TemporalStatusEvents(),
+                replenishments=TemporalReplenishmentEvents(),
+                intake=store.intake,
+                intake_dispatch=TemporalIntakeDispatch(settings),
+                ours=edi_identity(settings),
+                outbox=store.outbox,
+                sinks=sinks,
+                relay=relay_config(settings),
+                alerts=store.alerts,
+                runs=TemporalRuns(),
+                probes=list(clients.values()),
+                reports=report_ports(store, settings.state_dir / "reports"),
+            )
     finally:
         await close_sinks(sinks)
         for client in clients.values():

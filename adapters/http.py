@@ -77,7 +77,8 @@ def observe_calls(observer: CallObserver) -> Callable[[], None]:
     return lambda: _observers.remove(observer) if observer in _observers else None
 
 
-def _report(system: str, result: str, seconds: float) -> None:
+def report_call(system: str, result: str, seconds: float) -> None:
+    """Tell the call observers of one attempt (also used by clients that are not `SystemClient`)."""
     for observer in list(_observers):
         try:
             observer(system, result, seconds)
@@ -191,7 +192,7 @@ class SystemClient:
             result = "cancelled"
             raise
         finally:
-            _report(self.system, result, time.perf_counter() - started)
+            report_call(self.system, result, time.perf_counter() - started)
 
     async def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> AsyncIterator[dict[str, Any]]:
         """Every item of a limit/offset listing, fetched `PAGE_SIZE` at a time."""

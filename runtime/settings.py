@@ -25,7 +25,16 @@ DEV_PAYLOAD_KEY = "c3VwcGx5YnJpZGdlLWRldmVsb3BtZW50LWtleS0zMmI="  # base64 of 32
 DEV_WEBHOOK_SECRET = "supplybridge-dev-webhook-secret"
 DEV_SANDBOX_TOKEN = "supplybridge-dev-sandbox-token"
 DEV_JWT_SECRET = "supplybridge-dev-jwt-signing-secret-not-for-production"
-_PLACEHOLDERS = {DEV_PAYLOAD_KEY, DEV_WEBHOOK_SECRET, DEV_SANDBOX_TOKEN, DEV_JWT_SECRET, "changethis", ""}
+DEV_TRYTON_PASSWORD = "supplybridge-dev-tryton-admin"
+_PLACEHOLDERS = {
+    DEV_PAYLOAD_KEY,
+    DEV_WEBHOOK_SECRET,
+    DEV_SANDBOX_TOKEN,
+    DEV_JWT_SECRET,
+    DEV_TRYTON_PASSWORD,
+    "changethis",
+    "",
+}
 
 
 # The internal systems whose deliveries arrive at /v1/events (what a `systems` claim may name).
@@ -103,6 +112,17 @@ class Settings(BaseSettings):
         default=None, description="where the sandbox inventory sends stock breaches; defaults to the API's receiver"
     )
     http_timeout_seconds: float = 10.0
+
+    # The ERP behind the ERP ports: the sandbox's /erp, or Tryton over JSON-RPC (adapters/tryton/)
+    erp: Literal["sandbox", "tryton"] = Field(default="sandbox", description="`up --erp tryton` starts one")
+    tryton_url: str | None = Field(default=None, description="a Tryton you run; defaults to the one `up` starts")
+    tryton_port: int = Field(default=8320, description="where `up --erp tryton` serves trytond")
+    tryton_database: str = Field(default="supplybridge", pattern=r"^[A-Za-z0-9_-]{1,63}$")
+    tryton_user: str = "admin"
+    tryton_password: SecretStr = SecretStr(DEV_TRYTON_PASSWORD)
+    tryton_faults: str | None = Field(
+        default=None, description="inject faults into the worker's Tryton calls: error_rate=0.2,error_phase=after"
+    )
 
     # The governed API
     jwt_secret: SecretStr = Field(default=SecretStr(DEV_JWT_SECRET), description="HS256 key of API tokens")
@@ -226,7 +246,8 @@ class Settings(BaseSettings):
     def _refuse_placeholders_outside_development(self) -> Settings:
         if self.environment == "development":
             return self
-        for name in ("payload_encryption_key", "webhook_secret", "sandbox_token", "jwt_secret"):
+        secrets = ("payload_encryption_key", "webhook_secret", "sandbox_token", "jwt_secret")
+        for name in (*secrets, *(("tryton_password",) if self.erp == "tryton" else ())):
             if getattr(self, name).get_secret_value() in _PLACEHOLDERS:
                 raise ValueError(
                     f"SUPPLYBRIDGE_{name.upper()} must be set to a real secret when environment is {self.environment}"
@@ -249,6 +270,10 @@ class Settings(BaseSettings):
         """Base URL of one external system: its own setting, else the sandbox prefix."""
         explicit = getattr(self, f"{system.replace('-', '_')}_url")
         return (explicit or f"{self.resolved_sandbox_url}/{system}").rstrip("/")
+
+    @property
+    def resolved_tryton_url(self) -> str:
+        return (self.tryton_url or f"http://127.0.0.1:{self.tryton_port}").rstrip("/")
 
     @property
     def resolved_store_url(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +26,19 @@ ApiPortOpt = Annotated[int | None, typer.Option(help="API port [8000].")]
 DemoStateDirOpt = Annotated[Path, typer.Option(help="Fresh state for the demo (wiped first).")]
 
 
+class ErpChoice(StrEnum):
+    SANDBOX = "sandbox"
+    TRYTON = "tryton"
+
+
+ErpOpt = Annotated[
+    ErpChoice | None,
+    typer.Option(
+        help="The ERP: the sandbox's, or Tryton (started in the state dir unless SUPPLYBRIDGE_TRYTON_URL is set)."
+    ),
+]
+
+
 def stack_settings(
     ctx: typer.Context,
     state_dir: Path | None,
@@ -32,6 +46,7 @@ def stack_settings(
     ui_port: int | None,
     sandbox_port: int | None,
     api_port: int | None,
+    erp: ErpChoice | None = None,
 ) -> Settings:
     """Settings of an embedded stack (`up`, `demo`): everything on 127.0.0.1."""
     return settings_from(
@@ -41,6 +56,7 @@ def stack_settings(
         temporal_ui_port=ui_port,
         sandbox_port=sandbox_port,
         api_port=api_port,
+        erp=erp.value if erp else None,
     )
 
 
@@ -52,12 +68,14 @@ def up(
     sandbox_port: SandboxPortOpt = None,
     api_port: ApiPortOpt = None,
     reset_sandbox: Annotated[bool, typer.Option(help="Reseed the sandbox systems from the seed files.")] = False,
+    erp: ErpOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    """Start the embedded stack: Temporal dev server + UI, sandbox systems, API and worker. Ctrl-C stops it."""
+    """Start the embedded stack: Temporal dev server + UI, sandbox systems, API and worker (and Tryton
+    with --erp tryton). Ctrl-C stops it."""
     from starter.stack import EmbeddedStack
 
-    settings = stack_settings(ctx, state_dir, temporal_port, ui_port, sandbox_port, api_port)
+    settings = stack_settings(ctx, state_dir, temporal_port, ui_port, sandbox_port, api_port, erp)
 
     async def main() -> int:
         stop = stop_event_on_signals()
@@ -66,7 +84,7 @@ def up(
             _announce(
                 as_json,
                 f"SupplyBridge ready: Temporal {e.temporal} (UI {e.ui}), sandbox {e.sandbox}, "
-                f"API {e.api}, worker on task queue '{e.task_queue}', state in {e.state_dir}",
+                f"API {e.api}, ERP {e.erp}, worker on task queue '{e.task_queue}', state in {e.state_dir}",
                 **e.__dict__,
             )
             worker = asyncio.create_task(stack.wait_for_worker())
@@ -200,12 +218,14 @@ def demo(
     ui_port: UiPortOpt = None,
     sandbox_port: SandboxPortOpt = None,
     api_port: ApiPortOpt = None,
+    erp: ErpOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    """Start the embedded stack, run the example scenarios, print each outcome and its Temporal UI link."""
+    """Start the embedded stack, run the example scenarios, print each outcome and its Temporal UI link.
+    With --erp tryton: the supplier and PO scenarios against Tryton, with Tryton's record ids."""
     from starter.demo import run_demo
 
-    settings = stack_settings(ctx, state_dir, temporal_port, ui_port, sandbox_port, api_port)
+    settings = stack_settings(ctx, state_dir, temporal_port, ui_port, sandbox_port, api_port, erp)
     return run_async(lambda: run_demo(settings, keep_running=keep_running, as_json=as_json), as_json)
 
 

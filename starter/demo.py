@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from adapters.http import SystemClient
 from domain.decisions import ExceptionAction, ExceptionResolution, OpenException
 from domain.invoice_models import InvoiceResult, InvoiceStatus
 from domain.onboarding import OnboardingOutcome, OnboardingResult
@@ -26,6 +27,7 @@ from domain.po_models import PoLineProgress, PoResult, PoStatus, ReceiptRequest
 from domain.purchasing import Invoice, PurchaseOrder
 from domain.status_sync import status_sync_workflow_id
 from domain.supplier import SupplierOnboardingRequest
+from runtime.erp_choice import erp_adapters
 from runtime.settings import Settings
 from runtime.signals import stop_event_on_signals
 from starter import operations as ops
@@ -35,8 +37,9 @@ from starter.demo_master_data import master_data
 from starter.demo_operations import operations
 from starter.demo_replenishment import replenishment
 from starter.demo_report import DemoProgress, Row, print_report
+from starter.demo_tryton import tryton_records
 from starter.output import ExitCode, console, print_json
-from starter.stack import EmbeddedStack
+from starter.stack import EmbeddedStack, erp_description
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -91,7 +94,12 @@ async def _onboard(stack: EmbeddedStack, scenario: Scenario, examples: Path) -> 
 async def _suspend_and_watch(stack: EmbeddedStack, vendor_id: str, erp_id: str) -> Row:
     """Suspend in the vendor system; the webhook -> status-sync workflow -> ERP hold."""
     s = stack.settings
-    async with httpx.AsyncClient(base_url=s.resolved_sandbox_url, headers=_headers(s), timeout=10) as http:
+    sandbox_erp = SystemClient("erp", s.system_url("erp"), token=s.sandbox_token.get_secret_value())
+    async with (
+        httpx.AsyncClient(base_url=s.resolved_sandbox_url, headers=_headers(s), timeout=10) as http,
+        sandbox_erp,
+        erp_adapters(s, sandbox_erp) as erp,  # the sandbox's ERP or Tryton, through the ERP port
+    ):
         started = time.monotonic()
         await http.post(
             f"/vendor-management/suppliers/{vendor_id}/status",
@@ -99,7 +107,7 @@ async def _suspend_and_watch(stack: EmbeddedStack, vendor_id: str, erp_id: str) 
         )
         status = "?"
         while time.monotonic() - started < 10:
-            status = (await http.get(f"/erp/suppliers/{erp_id}")).json()["status"]
+            status = (await erp.erp.get_supplier(erp_id)).status.value
             if status == "on_hold":
                 break
             await asyncio.sleep(0.2)
@@ -272,7 +280,9 @@ async def run_demo(settings: Settings, *, keep_running: bool, as_json: bool, exa
     if settings.state_dir.exists():
         shutil.rmtree(settings.state_dir)
     progress = DemoProgress(console, quiet=as_json)
-    progress.say("Starting the embedded stack (Temporal, sandbox systems, API, worker)...")
+    progress.say(
+        f"Starting the embedded stack (Temporal, sandbox systems, API, worker; ERP {erp_description(settings)})..."
+    )
     async with EmbeddedStack(settings, reset_sandbox=True) as stack:
         progress.say(f"Stack ready (Temporal UI {settings.resolved_ui_url}); each scenario as it finishes:")
         broker = await watch_the_broker(stack, progress)
@@ -284,12 +294,17 @@ async def run_demo(settings: Settings, *, keep_running: bool, as_json: bool, exa
         new_supplier = next((result for row, result in onboarded if row.name == "new-supplier.json" and row.ok), None)
         if new_supplier is not None and new_supplier.erp_supplier_id:
             progress.add(await _suspend_and_watch(stack, new_supplier.vendor_id, new_supplier.erp_supplier_id))
-        await replenishment(stack, progress)
-        await _procurement(stack, examples, progress)
-        await edi(stack, examples, progress)
-        await master_data(stack, progress)
-        await events(stack, progress, broker)
-        await operations(stack, progress, started)
+        if settings.erp == "tryton":  # the supplier and PO examples against Tryton, with its record ids
+            await _procurement(stack, examples, progress)
+            erp_ids = [result.erp_supplier_id for _, result in onboarded if result and result.erp_supplier_id]
+            await tryton_records(stack, progress, sorted(set(erp_ids)))
+        else:
+            await replenishment(stack, progress)
+            await _procurement(stack, examples, progress)
+            await edi(stack, examples, progress)
+            await master_data(stack, progress)
+            await events(stack, progress, broker)
+            await operations(stack, progress, started)
         _report(progress, as_json)
         if keep_running:
             console.print("The stack stays up; press Ctrl-C to stop it.")

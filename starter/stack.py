@@ -14,6 +14,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 
@@ -49,6 +50,13 @@ def sandbox_config(settings: Settings, *, reset: bool = False) -> SandboxConfig:
     )
 
 
+def erp_description(s: Settings) -> str:
+    """The ERP the worker drives, for the ready line and the demo."""
+    if s.erp == "tryton":
+        return f"Tryton {s.resolved_tryton_url} (database {s.tryton_database})"
+    return f"sandbox {s.system_url('erp')}"
+
+
 logger = logging.getLogger("supplybridge.stack")
 OPEN_CODEC = "open without a login, to 127.0.0.1 only (development)"
 
@@ -63,6 +71,7 @@ class Endpoints:
     state_dir: str
     codec: str
     codec_access: str
+    erp: str
 
 
 class EmbeddedStack:
@@ -71,6 +80,7 @@ class EmbeddedStack:
         self.reset_sandbox = reset_sandbox
         self.client: Client | None = None
         self._devserver: DevServer | None = None
+        self._tryton: Any = None  # runtime.tryton_server.TrytonServer with --erp tryton
         self._servers: list[tuple[object, asyncio.Task[None]]] = []
         self._worker_stop = asyncio.Event()
         self._worker_task: asyncio.Task[None] | None = None
@@ -89,6 +99,7 @@ class EmbeddedStack:
             state_dir=str(s.state_dir.resolve()),
             codec=f"{s.api_url}/codec",
             codec_access=OPEN_CODEC if codec_open_without_login(s) else "login required (payloads:decode)",
+            erp=erp_description(s),
         )
 
     def _check_ports(self) -> None:
@@ -99,12 +110,14 @@ class EmbeddedStack:
             "Temporal UI": s.temporal_ui_port,
             "sandbox": s.sandbox_port,
             "API": s.api_port,
+            **({"Tryton": s.tryton_port} if s.erp == "tryton" and s.tryton_url is None else {}),
         }
         busy = [f"{name} port {p}" for name, p in wanted.items() if not port_is_free(p)]
         if busy:
             raise RuntimeError(
                 f"{', '.join(busy)} already in use: is another `supplybridge up` running? "
-                "Choose other ports with --temporal-port/--ui-port/--sandbox-port/--api-port."
+                "Choose other ports with --temporal-port/--ui-port/--sandbox-port/--api-port "
+                "(SUPPLYBRIDGE_TRYTON_PORT for Tryton)."
             )
 
     async def __aenter__(self) -> EmbeddedStack:
@@ -147,7 +160,7 @@ class EmbeddedStack:
             codec_endpoint=f"{s.api_url}/codec",
         )
         sandbox_app = create_app(sandbox_config(s, reset=self.reset_sandbox))
-        await asyncio.gather(self._devserver.start(), self._serve(sandbox_app, s.sandbox_port))
+        await asyncio.gather(self._devserver.start(), self._serve(sandbox_app, s.sandbox_port), self._start_tryton(s))
         self.client = await connect(s)
         await self._serve(create_api(s, client=self.client), s.api_port)
         if codec_open_without_login(s):
@@ -158,6 +171,21 @@ class EmbeddedStack:
         )
         if s.schedules_enabled:
             self.schedules = await ensure_schedules(self.client, s)
+
+    async def _start_tryton(self, s: Settings) -> None:
+        """With `--erp tryton` and no SUPPLYBRIDGE_TRYTON_URL: trytond as a child process on a
+        SQLite database in the state dir (made on first start from the cached bootstrap)."""
+        if s.erp != "tryton" or s.tryton_url is not None:
+            return
+        from runtime.tryton_bootstrap import prepare_database
+        from runtime.tryton_server import TrytonServer
+
+        password = s.tryton_password.get_secret_value()
+        await prepare_database(s.state_dir, database=s.tryton_database, password=password)
+        self._tryton = TrytonServer(
+            state_dir=s.state_dir, port=s.tryton_port, database=s.tryton_database, user=s.tryton_user, password=password
+        )
+        await self._tryton.start()
 
     async def _serve(self, app: object, port: int) -> None:
         server = embedded_server(app, self.settings.host, port)
@@ -184,6 +212,8 @@ class EmbeddedStack:
         self._servers.clear()
         if self._devserver is not None:
             await self._devserver.stop()
+        if self._tryton is not None:
+            await self._tryton.stop()
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()

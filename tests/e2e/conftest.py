@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,11 +63,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 @contextlib.contextmanager
-def running_stack(state: Path, cwd: Path | None = None) -> Iterator[Stack]:
+def running_stack(
+    state: Path, cwd: Path | None = None, *, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> Iterator[Stack]:
     """`supplybridge up --json` on free ports with its state in `state`, run from `cwd` (where it
     records itself in .supplybridge/stack.json; by default a directory of its own beside `state`,
     so that two stacks of two test processes never share that record); stopped with Ctrl-C
-    (SIGINT) at the end."""
+    (SIGINT) at the end. `args` go to `up`, `env` (SUPPLYBRIDGE_... settings) into its environment."""
     if cwd is None:
         cwd = state.parent / f"{state.name}-cwd"
         cwd.mkdir(exist_ok=True)
@@ -86,8 +88,10 @@ def running_stack(state: Path, cwd: Path | None = None) -> Iterator[Stack]:
             str(ports["sandbox"]),
             "--api-port",
             str(ports["api"]),
+            *args,
             "--json",
         ],
+        env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

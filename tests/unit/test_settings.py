@@ -72,3 +72,12 @@ def test_weak_secrets_are_refused_outside_development(name: str, value: str, why
         Settings(environment="production", **values)
     assert why in str(refused.value)
     assert Settings(environment="development", **values)  # development keeps working as it is
+
+
+def test_the_published_tryton_password_is_refused_outside_development_only_when_tryton_is_the_erp() -> None:
+    Settings(environment="production", **REAL)  # the sandbox ERP: no Tryton password needed
+    with pytest.raises(ValidationError, match="SUPPLYBRIDGE_TRYTON_PASSWORD"):
+        Settings(environment="production", erp="tryton", **REAL)
+    chosen = Settings(environment="production", erp="tryton", tryton_password="a-real-password", **REAL)
+    assert chosen.resolved_tryton_url == "http://127.0.0.1:8320"
+    assert Settings(tryton_url="https://erp.example/").resolved_tryton_url == "https://erp.example"
