@@ -28,9 +28,11 @@ Mapping (decisions):
 - Receipts are `stock.shipment.in` (receipt_id = its number) holding the purchase lines' moves
   with the received quantity and unit (a partial receipt takes that quantity off the waiting
   move; Tryton re-creates the remainder), received and done. The shipment's `reference` is our
-  idempotency key, so a retry finds it (and finishes it if it stopped half way); `received_by`
-  is an `ir.note` on it. Quantities must be more than zero (Tryton moves cannot be negative):
-  `invalid_quantity` 422; over-receipts are recorded (the workflow judges them, as with the sandbox).
+  idempotency key, so a retry finds it (and finishes it if it stopped half way; a shipment Tryton
+  refuses to receive is deleted again); `received_by` is an `ir.note` on it. Quantities must be
+  more than zero (Tryton moves cannot be negative): `invalid_quantity` 422. Over-receipts are
+  recorded, as on the sandbox: the PO workflow judges quantities before it calls the ERP, and
+  Tryton's over-receipt warning is accepted for exactly that case (adapters/tryton/receipts.py).
 - Invoices are `account.invoice` type "in" (adapters/tryton/invoices.py).
 
 Idempotency: Tryton has no keys. Every change either finds the record it made (PO by

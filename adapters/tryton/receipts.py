@@ -1,11 +1,24 @@
 """Receipts as Tryton incoming shipments (`stock.shipment.in`); the mapping is documented in
 adapters/tryton/procurement.py.
 
-A receipt line takes its quantity (in its own unit) off the purchase line's waiting move: the
-move is written to the received quantity and unit, put in a new shipment whose `reference` is
-our idempotency key, and the shipment is received and done. Processing the purchase again makes
-Tryton create a move for whatever is still to come. With no waiting move left (an over-receipt
-after the line was fully received) a new move for the line is made from its earlier one.
+Decisions:
+- A receipt line takes its quantity (in its own unit) off the purchase line's waiting move: the
+  move is written to the received quantity and unit and put in a new shipment whose `reference`
+  is our idempotency key; the shipment is then received and done. Processing the purchase again
+  makes Tryton create a move for whatever is still to come. With no waiting move left (an
+  over-receipt after the line was fully received) a new move for the line is made, copied from
+  its earlier one.
+- The shipment and its moves are made in ONE `create` (the move writes and new moves are
+  One2Many actions of the shipment), so a failure never leaves moves changed without a shipment.
+- Over-receipts are recorded: the PO workflow judges quantities before it calls the ERP, and a
+  dock may receive more. Tryton asks to confirm them (`purchase.line.check_move_quantity`
+  raises the `UserWarning` named `<hash>.check_move_quantity` on `receive`); we accept exactly
+  that warning, as a Tryton client does, with `res.user.warning.skip(name, False)` (a one-time
+  `res.user.warning` for our user) and receive again. Any other warning is a refusal.
+- A receipt that stops half way is finished by a retry with the same key (the shipment is found
+  by its reference: a draft one is received and done, a received one done). When Tryton refuses
+  to receive the shipment, it is deleted with its moves (a draft shipment may be) and the
+  purchase processed again, so Tryton re-creates the waiting moves: nothing half made stays.
 """
 
 from __future__ import annotations
@@ -14,13 +27,19 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from adapters.errors import BusinessRuleError, TransientError
 from adapters.tryton.purchases import TrytonBooks, refused, related
+from adapters.tryton.rpc import TrytonWarning
 from domain.purchasing import Receipt, ReceiptLine
 
 SHIPMENT = "stock.shipment.in"
 MOVE = "stock.move"
 PURCHASE = "purchase.purchase"
 MOVE_COPIED_FIELDS = ("product", "from_location", "to_location", "unit_price", "currency", "company")
+OVER_RECEIPT_WARNING = ".check_move_quantity"  # purchase.line: "... is moving X in addition to the Y ordered"
+UNFINISHED_STATES = ("draft", "received")
+Received = list[tuple[int, Decimal, int]]  # (purchase line id, quantity, unit id) per receipt line
+Ids = list[int]
 
 
 class TrytonReceipts:
@@ -49,7 +68,7 @@ class TrytonReceipts:
         books = self._books
         po_number = purchase["reference"]
         by_number = {row["sequence"]: row for row in await books.purchase_lines(purchase["id"])}
-        units = []
+        received: Received = []
         for index, line in enumerate(lines):
             target = by_number.get(line.line)
             if target is None:
@@ -57,37 +76,29 @@ class TrytonReceipts:
             if line.quantity <= 0:
                 raise refused("invalid_quantity", f"lines.{index}.quantity: must be more than zero", 422)
             product = await books.product(related(target, "product.code"))
-            units.append(await books.unit(product, line.uom))
+            received.append((target["id"], line.quantity, await books.unit(product, line.uom)))
         await self.ensure_processing(purchase)
-        pending = await books.search_read(SHIPMENT, [("reference", "=", key)], ["id", "state"])
+        pending = await books.search_read(
+            SHIPMENT, [("reference", "=", key), ("state", "in", list(UNFINISHED_STATES))], ["id", "state"]
+        )
         if pending:  # a retry of a receipt that stopped half way: finish it
             shipment_id, state = pending[0]["id"], pending[0]["state"]
+            await self._ensure_note(shipment_id, received_by)
         else:
-            used: list[int] = []
-            for line, unit in zip(lines, units, strict=True):
-                used.append(await self._move_for(by_number[line.line]["id"], line.quantity, unit, used))
-            party = await books.party(related(purchase, "party.code"))
-            [where] = await books.search_read(
-                PURCHASE,
-                [("id", "=", purchase["id"])],
-                ["warehouse", "warehouse.input_location", "warehouse.storage_location"],
-            )
-            shipment = {
-                "supplier": party["id"],
-                "reference": key,
-                "warehouse": where["warehouse"],
-                "warehouse_input": related(where, "warehouse.input_location"),
-                "warehouse_storage": related(where, "warehouse.storage_location"),
-                "incoming_moves": [("add", used)],
-            }
-            [shipment_id] = await books.create(SHIPMENT, [shipment])
+            moves = await self._move_actions(received)
+            shipment_id = await self._create_shipment(purchase, key, moves)
             await books.create("ir.note", [{"resource": f"{SHIPMENT},{shipment_id}", "message": received_by}])
             state = "draft"
-        if state == "draft":
-            await books.button(SHIPMENT, "receive", [shipment_id])
-            state = "received"
-        if state == "received":
+        try:
+            if state == "draft":
+                await self._receive(shipment_id)
             await books.button(SHIPMENT, "do", [shipment_id])
+        except TransientError:
+            raise  # the shipment stays as far as it got: a retry with the key finishes it
+        except BusinessRuleError:
+            if state == "draft":
+                await self._discard(shipment_id, purchase["id"])
+            raise
         await books.button(PURCHASE, "process", [purchase["id"]])
         [row] = await books.search_read(SHIPMENT, [("id", "=", shipment_id)], ["id", "number", "create_date"])
         return await self._shown(row, po_number)
@@ -111,26 +122,80 @@ class TrytonReceipts:
         if waiting:
             await self._books.button(MOVE, "cancel", list(waiting))
 
-    async def _move_for(self, line_id: int, quantity: Decimal, unit: int, used: Sequence[int]) -> int:
+    async def _move_actions(self, received: Received) -> Sequence[Any]:
+        """The shipment's `incoming_moves` actions for (purchase line id, quantity, unit) each:
+        a waiting move of the line written to the quantity and added, else a new move."""
+        books, writes, made = self._books, [], []
+        added: Ids = []
+        for line_id, quantity, unit in received:
+            origin = f"purchase.line,{line_id}"
+            waiting = await books.search_read(
+                MOVE,
+                [("origin", "=", origin), ("state", "=", "draft"), ("shipment", "=", None), ("id", "not in", added)],
+                ["id"],
+                order=[("id", "ASC")],
+            )
+            if waiting:
+                added.append(int(waiting[0]["id"]))
+                writes += [[added[-1]], {"quantity": quantity, "unit": unit}]
+                continue
+            earlier = await books.search_read(
+                MOVE, [("origin", "=", origin)], ["id", *MOVE_COPIED_FIELDS], order=[("id", "ASC")]
+            )
+            if not earlier:
+                raise refused("line_not_receivable", f"purchase line {line_id} has no incoming move in Tryton")
+            copied = {name: earlier[0][name] for name in MOVE_COPIED_FIELDS}
+            made.append({**copied, "origin": origin, "quantity": quantity, "unit": unit})
+        actions: list[Any] = [("write", *writes), ("add", added)] if added else []
+        return actions + ([("create", made)] if made else [])
+
+    async def _create_shipment(self, purchase: Mapping[str, Any], key: str, moves: Sequence[Any]) -> int:
         books = self._books
-        origin = f"purchase.line,{line_id}"
-        waiting = await books.search_read(
-            MOVE,
-            [("origin", "=", origin), ("state", "=", "draft"), ("shipment", "=", None), ("id", "not in", list(used))],
-            ["id"],
-            order=[("id", "ASC")],
+        party = await books.party(related(purchase, "party.code"))
+        [where] = await books.search_read(
+            PURCHASE,
+            [("id", "=", purchase["id"])],
+            ["warehouse", "warehouse.input_location", "warehouse.storage_location"],
         )
-        if waiting:
-            await books.write(MOVE, [waiting[0]["id"]], {"quantity": quantity, "unit": unit})
-            return int(waiting[0]["id"])
-        earlier = await books.search_read(
-            MOVE, [("origin", "=", origin)], ["id", *MOVE_COPIED_FIELDS], order=[("id", "ASC")]
-        )
-        if not earlier:
-            raise refused("line_not_receivable", f"purchase line {line_id} has no incoming move in Tryton")
-        values = {name: earlier[0][name] for name in MOVE_COPIED_FIELDS}
-        [made] = await books.create(MOVE, [{**values, "origin": origin, "quantity": quantity, "unit": unit}])
-        return made
+        shipment = {
+            "supplier": party["id"],
+            "reference": key,
+            "warehouse": where["warehouse"],
+            "warehouse_input": related(where, "warehouse.input_location"),
+            "warehouse_storage": related(where, "warehouse.storage_location"),
+            "incoming_moves": moves,
+        }
+        [shipment_id] = await books.create(SHIPMENT, [shipment])
+        return int(shipment_id)
+
+    async def _receive(self, shipment_id: int) -> None:
+        """`receive`, accepting Tryton's over-receipt warning (once per warning name) and no other."""
+        accepted: set[str] = set()
+        while True:
+            try:
+                await self._books.button(SHIPMENT, "receive", [shipment_id])
+                return
+            except TrytonWarning as warning:
+                name = warning.warning
+                if not name or not name.endswith(OVER_RECEIPT_WARNING) or name in accepted:
+                    raise
+                accepted.add(name)
+                await self._books.call("res.user.warning", "skip", name, False)
+
+    async def _ensure_note(self, shipment_id: int, received_by: str) -> None:
+        resource = f"{SHIPMENT},{shipment_id}"
+        if not await self._books.search_read("ir.note", [("resource", "=", resource)], ["id"]):
+            await self._books.create("ir.note", [{"resource": resource, "message": received_by}])
+
+    async def _discard(self, shipment_id: int, purchase_id: int) -> None:
+        """Delete a refused draft shipment (its moves go with it) and its note, then process the
+        purchase so Tryton makes the waiting moves again."""
+        books = self._books
+        notes = await books.search_read("ir.note", [("resource", "=", f"{SHIPMENT},{shipment_id}")], ["id"])
+        await books.call(SHIPMENT, "delete", [shipment_id])
+        if notes:
+            await books.call("ir.note", "delete", [row["id"] for row in notes])
+        await books.button(PURCHASE, "process", [purchase_id])
 
     async def _shown(self, shipment: Mapping[str, Any], po_number: str) -> Receipt:
         books = self._books

@@ -6,8 +6,9 @@ adapters/errors.py the way `SystemClient` maps HTTP ones.
   logs in once more and repeats the call; a refused login is an `AuthenticationError`.
 - Timeouts, connection failures, 408/425/429/5xx, 503 and Tryton's `ConcurrencyException` are
   `TransientError`; a `UserError` is a `BusinessRuleError` (code `user_error`, or the code a
-  caller's `refusals` maps the message to) carrying Tryton's message; anything else Tryton answers
-  with an error is a `BusinessRuleError` `rpc_error`.
+  caller's `refusals` maps the message to) carrying Tryton's message; a `UserWarning` is a
+  `TrytonWarning` (`BusinessRuleError` `user_warning` with the warning's name in `warning`);
+  anything else Tryton answers with an error is a `BusinessRuleError` `rpc_error`.
 - Reads (`read`, `search`, `search_read`, `search_count`, `fields_get`) are repeated here a few
   times on a transient failure. Writes never are: Tryton has no idempotency keys, so the adapters
   make a retried write safe by finding the record they made first (by a reference field we own).
@@ -138,8 +139,11 @@ class TrytonRpc:
         offset: int = 0,
         limit: int | None = None,
         order: Sequence[tuple[str, str]] | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        found = await self.call(model, "search_read", list(domain), offset, limit, list(order or []), list(fields))
+        found = await self.call(
+            model, "search_read", list(domain), offset, limit, list(order or []), list(fields), context=context
+        )
         return list(found)
 
     async def create(self, model: str, values: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -220,6 +224,16 @@ class TrytonRpc:
             report_call(SYSTEM, result, time.perf_counter() - started)
 
 
+class TrytonWarning(BusinessRuleError):
+    """A Tryton `UserWarning` (`["UserWarning", [name, message, description]]`): Tryton wants the
+    user to confirm. `warning` is its name; a caller that means to accept exactly that warning
+    creates a `res.user.warning` for it and repeats the call (adapters/tryton/receipts.py)."""
+
+    def __init__(self, where: str, warning: str | None) -> None:
+        super().__init__(SYSTEM, "user_warning", f"tryton {where}: a warning needs confirming", status=409)
+        self.warning = warning
+
+
 def rpc_error(where: str, error: Any) -> Exception:
     """Tryton's `error` member (`["UserError", [message, description, domain]]`, or for an
     unexpected server error `[text, traceback]`) as one of our errors."""
@@ -231,7 +245,8 @@ def rpc_error(where: str, error: Any) -> Exception:
         message = args[0] if isinstance(args, list) and args else "refused"
         return BusinessRuleError(SYSTEM, "user_error", f"tryton {where}: {message}", status=400)
     if kind == "UserWarning":
-        return BusinessRuleError(SYSTEM, "user_warning", f"tryton {where}: a warning needs confirming", status=409)
+        name = args[0] if isinstance(args, list) and args else None
+        return TrytonWarning(where, str(name) if name else None)
     if "database is locked" in str(kind) or "DatabaseOperationalError" in str(kind):
         return TransientError(SYSTEM, f"tryton {where}: the database is busy")
     return BusinessRuleError(SYSTEM, "rpc_error", f"tryton {where} failed: {str(kind)[:200]}", status=500)

@@ -242,8 +242,9 @@ class TrytonErp:
         order: Sequence[tuple[str, str]] | None = None,
     ) -> list[dict[str, Any]]:
         """`search_read` that also finds archived records (inactive suppliers)."""
-        args = (list(domain), offset, limit, list(order or []), list(fields))
-        return list(await self._rpc.call(model, "search_read", *args, context=EVEN_ARCHIVED))
+        return await self._rpc.search_read(
+            model, domain, fields, offset=offset, limit=limit, order=order, context=EVEN_ARCHIVED
+        )
 
     async def _party(self, erp_supplier_id: str) -> dict[str, Any]:
         domain = [

