@@ -212,18 +212,19 @@ class TrytonReceipts:
             for line in await books.search_read("purchase.line", [("id", "in", line_ids)], ["sequence"])
         }
         notes = await books.search_read("ir.note", [("resource", "=", f"{SHIPMENT},{shipment['id']}")], ["message"])
+        lines = [
+            ReceiptLine(
+                line=numbers[int(str(move["origin"]).split(",")[1])],
+                quantity=move["quantity"],
+                uom=related(move, "unit.symbol"),
+            )
+            for move in moves
+            if move.get("origin")
+        ]
         return Receipt(
             receipt_id=shipment["number"] or str(shipment["id"]),
             po_number=po_number,
-            lines=[
-                ReceiptLine(
-                    line=numbers[int(str(move["origin"]).split(",")[1])],
-                    quantity=move["quantity"],
-                    uom=related(move, "unit.symbol"),
-                )
-                for move in moves
-                if move.get("origin")
-            ],
+            lines=sorted(lines, key=lambda line: line.line),  # Tryton keeps no request order: by PO line
             received_at=shipment.get("create_date"),
             received_by=notes[0]["message"] if notes else None,
         )

@@ -172,34 +172,51 @@ def tryton_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tryton
         yield endpoint
 
 
+@dataclass(frozen=True)
+class ErpServer:
+    """The running ERP behind one parameter of `ERPS`."""
+
+    name: str
+    sandbox: RunningSandbox | None = None
+    tryton: TrytonEndpoint | None = None
+
+
+@pytest.fixture(params=ERPS)
+def erp_server(request: pytest.FixtureRequest) -> ErpServer:
+    """Started here, in a sync fixture, as its session fixture runs its own event loop (which it
+    cannot do from inside a test's async fixture)."""
+    if request.param == "sandbox":
+        return ErpServer("sandbox", sandbox=request.getfixturevalue("contract_sandbox"))
+    return ErpServer("tryton", tryton=request.getfixturevalue("tryton_endpoint"))
+
+
 @asynccontextmanager
-async def _connected(
-    request: pytest.FixtureRequest, name: str, transport: LoseFirstAnswerToEachWrite | None
-) -> AsyncIterator[ErpUnderTest]:
-    if name == "sandbox":
-        sandbox: RunningSandbox = request.getfixturevalue("contract_sandbox")
+async def _connected(server: ErpServer, transport: LoseFirstAnswerToEachWrite | None) -> AsyncIterator[ErpUnderTest]:
+    if server.sandbox is not None:
+        sandbox = server.sandbox
         client = SystemClient(
             "erp", sandbox.system_url("erp"), token=sandbox.token, timeout=10.0, transport=transport, attempts=1
         )
         async with client:
-            yield ErpUnderTest(name, HttpErp(client), HttpErpProcurement(client), transport)
+            yield ErpUnderTest(server.name, HttpErp(client), HttpErpProcurement(client), transport)
         return
-    endpoint: TrytonEndpoint = request.getfixturevalue("tryton_endpoint")
+    assert server.tryton is not None
+    endpoint = server.tryton
     rpc = TrytonRpc(
         endpoint.url, endpoint.database, user=endpoint.user, password=endpoint.password, transport=transport
     )
     async with rpc:
-        yield ErpUnderTest(name, TrytonErp(rpc), TrytonProcurement(rpc), transport)
+        yield ErpUnderTest(server.name, TrytonErp(rpc), TrytonProcurement(rpc), transport)
 
 
-@pytest.fixture(params=ERPS)
-async def erp(request: pytest.FixtureRequest) -> AsyncIterator[ErpUnderTest]:
-    async with _connected(request, request.param, None) as connected:
+@pytest.fixture
+async def erp(erp_server: ErpServer) -> AsyncIterator[ErpUnderTest]:
+    async with _connected(erp_server, None) as connected:
         yield connected
 
 
-@pytest.fixture(params=ERPS)
-async def erp_losing_answers(request: pytest.FixtureRequest) -> AsyncIterator[ErpUnderTest]:
+@pytest.fixture
+async def erp_losing_answers(erp_server: ErpServer) -> AsyncIterator[ErpUnderTest]:
     """The ERP behind `LoseFirstAnswerToEachWrite`; the clients do not retry writes themselves."""
-    async with _connected(request, request.param, LoseFirstAnswerToEachWrite()) as connected:
+    async with _connected(erp_server, LoseFirstAnswerToEachWrite()) as connected:
         yield connected
