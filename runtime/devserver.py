@@ -8,31 +8,15 @@ the SQLite file it creates is 0600, and one left by an older version is tightene
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
-import ctypes.util
-import os
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
 from temporalio.client import Client
 
 from runtime.binaries import temporal_cli_path
+from runtime.child_process import log_tail, prepare_child, stop_process_group
 from runtime.ports import free_port, port_is_free
-from runtime.state_dir import prepare_state_dir, private_file, private_umask, tighten_sqlite_files
-
-
-def _prepare_child() -> None:
-    """In the child before exec: private umask; on Linux, SIGTERM if the process that started it
-    dies without stopping it."""
-    private_umask()
-    if sys.platform != "linux":
-        return
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+from runtime.state_dir import prepare_state_dir, private_file, tighten_sqlite_files
 
 
 class DevServerError(RuntimeError):
@@ -106,7 +90,7 @@ class DevServer:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=_prepare_child,
+                preexec_fn=prepare_child,
             )
         finally:
             log.close()
@@ -132,22 +116,11 @@ class DevServer:
                 await asyncio.sleep(0.2)
 
     def _log_tail(self, lines: int = 20) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-        return "(no log)"
+        return log_tail(self.log_file, lines)
 
     async def stop(self, timeout: float = 10.0) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(asyncio.to_thread(process.wait), timeout)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            await asyncio.to_thread(process.wait)
+        await stop_process_group(process, timeout)
 
     async def __aenter__(self) -> DevServer:
         await self.start()

@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from runtime.devserver import _prepare_child
+from runtime.child_process import prepare_child
 from runtime.ports import free_port
 from runtime.state_dir import PRIVATE_DIR_MODE, prepare_state_dir, private_file
 from runtime.tryton_master_data import populate
@@ -232,7 +232,7 @@ async def activate_modules(server: TrytonServer, password: str) -> None:
             stdout=output,
             stderr=output,
             start_new_session=True,
-            preexec_fn=_prepare_child,
+            preexec_fn=prepare_child,
         )
     try:
         await asyncio.wait_for(process.communicate(b"\n"), ADMIN_TIMEOUT_SECONDS)  # "\n": no e-mail for admin

@@ -22,10 +22,8 @@ Decisions:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -35,7 +33,7 @@ import httpx
 
 from adapters.errors import AuthenticationError
 from adapters.tryton.rpc import TrytonRpc
-from runtime.devserver import _prepare_child
+from runtime.child_process import log_tail, prepare_child, stop_process_group
 from runtime.ports import port_is_free
 from runtime.state_dir import prepare_state_dir, private_file, tighten_sqlite_files
 
@@ -106,12 +104,6 @@ def tryton_executable(name: str = "trytond") -> Path:
 def child_environment() -> dict[str, str]:
     """Our environment without what would make trytond read another configuration."""
     return {key: value for key, value in os.environ.items() if key not in DROPPED_ENVIRONMENT}
-
-
-def log_tail(path: Path, lines: int = 20) -> str:
-    with contextlib.suppress(OSError):
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    return "(no log)"
 
 
 class TrytonServer:
@@ -208,7 +200,7 @@ class TrytonServer:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=_prepare_child,
+                preexec_fn=prepare_child,
             )
         finally:
             log.close()
@@ -260,16 +252,7 @@ class TrytonServer:
 
     async def stop(self, timeout: float = 10.0) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(asyncio.to_thread(process.wait), timeout)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            await asyncio.to_thread(process.wait)
+        await stop_process_group(process, timeout)
 
     async def __aenter__(self) -> TrytonServer:
         await self.start()
