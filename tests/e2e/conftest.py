@@ -64,7 +64,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @contextlib.contextmanager
 def running_stack(
-    state: Path, cwd: Path | None = None, *, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+    state: Path,
+    cwd: Path | None = None,
+    *,
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    stop_timeout: float = 30,
 ) -> Iterator[Stack]:
     """`supplybridge up --json` on free ports with its state in `state`, run from `cwd` (where it
     records itself in .supplybridge/stack.json; by default a directory of its own beside `state`,
@@ -73,34 +78,39 @@ def running_stack(
     if cwd is None:
         cwd = state.parent / f"{state.name}-cwd"
         cwd.mkdir(exist_ok=True)
-    ports = {name: free_port() for name in ("temporal", "ui", "sandbox", "api")}
-    process = subprocess.Popen(
-        [
-            *CLI,
-            "up",
-            "--state-dir",
-            str(state),
-            "--temporal-port",
-            str(ports["temporal"]),
-            "--ui-port",
-            str(ports["ui"]),
-            "--sandbox-port",
-            str(ports["sandbox"]),
-            "--api-port",
-            str(ports["api"]),
-            *args,
-            "--json",
-        ],
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        cwd=cwd,
-    )
-    try:
+    environment = {**os.environ, **(env or {})}
+    for attempt in range(3):  # a free port can be taken by another test process before `up` binds it
+        ports = distinct_free_ports("temporal", "ui", "sandbox", "api")
+        process = subprocess.Popen(
+            [
+                *CLI,
+                "up",
+                "--state-dir",
+                str(state),
+                "--temporal-port",
+                str(ports["temporal"]),
+                "--ui-port",
+                str(ports["ui"]),
+                "--sandbox-port",
+                str(ports["sandbox"]),
+                "--api-port",
+                str(ports["api"]),
+                *args,
+                "--json",
+            ],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            cwd=cwd,
+        )
         assert process.stdout is not None
         ready = json.loads(process.stdout.readline() or "{}")  # blocks until the ready line
+        if ready.get("ready") is True or "already in use" not in str(ready.get("error")) or attempt == 2:
+            break
+        process.wait(timeout=30)
+    try:
         assert ready.get("ready") is True, process.stderr.read() if process.poll() is not None else ready
         yield Stack(
             f"127.0.0.1:{ports['temporal']}",
@@ -114,11 +124,21 @@ def running_stack(
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=stop_timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             raise
     assert process.returncode == 0
+
+
+def distinct_free_ports(*names: str) -> dict[str, int]:
+    """A free port for each name, no two the same (a port freed after one check can come back)."""
+    ports: dict[str, int] = {}
+    while len(ports) < len(names):
+        port = free_port()
+        if port not in ports.values():
+            ports[names[len(ports)]] = port
+    return ports
 
 
 def eventually(check: Callable[[], Any], *, timeout: float = 15.0, what: str = "condition") -> Any:

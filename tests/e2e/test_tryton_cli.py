@@ -30,7 +30,8 @@ LOST_ANSWERS = "error_rate=0.25,error_phase=after"
 def tryton_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str]]:
     port = free_port()
     env = {"SUPPLYBRIDGE_TRYTON_PORT": str(port), "SUPPLYBRIDGE_TRYTON_FAULTS": LOST_ANSWERS}
-    with running_stack(tmp_path_factory.mktemp("state"), args=["--erp", "tryton"], env=env) as stack:
+    state = tmp_path_factory.mktemp("state")
+    with running_stack(state, args=["--erp", "tryton"], env=env, stop_timeout=90) as stack:
         yield stack, f"http://127.0.0.1:{port}"
 
 
@@ -89,7 +90,7 @@ def test_a_po_goes_to_closed_with_one_purchase_its_shipments_and_a_posted_invoic
     data = {**example_json("purchase-orders/po-northgate-gowns.json"), "po_number": po}
     code, out = stack.cli("po", "submit", write(tmp_path, "po.json", data), "--wait")
     assert code == 0 and out["stage"] in ("awaiting_acknowledgement", "open"), out
-    eventually(lambda: stack.cli("status", po)[1]["stage"] == "open", timeout=60, what=f"{po} acknowledged")
+    eventually(lambda: stack.cli("status", po)[1]["stage"] == "open", timeout=120, what=f"{po} acknowledged")
     for line, quantity in (("1", "20"), ("2", "10")):
         code, out = stack.cli("po", "receive", po, "--line", line, "--quantity", quantity)
         assert code == 0, out
@@ -97,7 +98,7 @@ def test_a_po_goes_to_closed_with_one_purchase_its_shipments_and_a_posted_invoic
     invoice = {**example_json("invoices/inv-clean.json"), "invoice_number": "NSS-930001", "po_number": po}
     code, out = stack.cli("invoice", "submit", write(tmp_path, "invoice.json", invoice))
     assert code == 0 and out["outcome"] == "approved", out
-    eventually(lambda: stack.cli("status", po)[1]["outcome"] == "closed", timeout=60, what=f"{po} closed")
+    eventually(lambda: stack.cli("status", po)[1]["outcome"] == "closed", timeout=180, what=f"{po} closed")
 
     [purchase] = tryton(url, "purchase.purchase", [("reference", "=", po)], ["state", "shipments", "party"])
     assert purchase["state"] in ("processing", "done"), purchase
