@@ -93,7 +93,15 @@ def test_a_po_goes_to_closed_with_one_purchase_its_shipments_and_a_posted_invoic
     eventually(lambda: stack.cli("status", po)[1]["stage"] == "open", timeout=120, what=f"{po} acknowledged")
     for line, quantity in (("1", "20"), ("2", "10")):
         code, out = stack.cli("po", "receive", po, "--line", line, "--quantity", quantity)
-        assert code == 0, out
+        # With a quarter of Tryton's answers lost, the receipt's activity may still be retrying
+        # when the CLI's wait for the update ends: the run has the receipt and applies it.
+        assert code == 0 or "waiting for update" in str(out.get("error")), out
+
+        def received(line: str = line, quantity: str = quantity) -> bool:
+            lines = stack.cli("status", po)[1]["result"]["lines"]
+            return bool(lines[int(line) - 1]["received"] == quantity)
+
+        eventually(received, timeout=120, what=f"line {line} received")
 
     invoice = {**example_json("invoices/inv-clean.json"), "invoice_number": "NSS-930001", "po_number": po}
     code, out = stack.cli("invoice", "submit", write(tmp_path, "invoice.json", invoice))
