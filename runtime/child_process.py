@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from runtime.state_dir import private_umask
+from runtime.state_dir import private_file, private_umask
 
 
 def prepare_child() -> None:
@@ -26,6 +26,27 @@ def prepare_child() -> None:
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def spawn_logged(
+    command: list[str], log_file: Path, *, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """The child in a session (process group) of its own, its output appended to `log_file`
+    (made 0600), stdin closed, `prepare_child` before exec."""
+    log = private_file(log_file).open("ab")
+    try:
+        return subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=prepare_child,
+        )
+    finally:
+        log.close()
 
 
 async def stop_process_group(process: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:

@@ -14,9 +14,9 @@ from pathlib import Path
 from temporalio.client import Client
 
 from runtime.binaries import temporal_cli_path
-from runtime.child_process import log_tail, prepare_child, stop_process_group
+from runtime.child_process import log_tail, spawn_logged, stop_process_group
 from runtime.ports import free_port, port_is_free
-from runtime.state_dir import prepare_state_dir, private_file, tighten_sqlite_files
+from runtime.state_dir import prepare_state_dir, tighten_sqlite_files
 
 
 class DevServerError(RuntimeError):
@@ -82,18 +82,7 @@ class DevServer:
                 raise DevServerError(f"{name} port {port} on {self.ip} is already in use")
         prepare_state_dir(self.state_dir)
         tighten_sqlite_files(self.database)  # a new one is created under the child's umask 077
-        log = private_file(self.log_file).open("ab")
-        try:
-            self._process = subprocess.Popen(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                preexec_fn=prepare_child,
-            )
-        finally:
-            log.close()
+        self._process = spawn_logged(command, self.log_file)
         await self._wait_until_serving(timeout)
 
     async def _wait_until_serving(self, timeout: float) -> None:

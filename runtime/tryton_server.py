@@ -33,7 +33,7 @@ import httpx
 
 from adapters.errors import AuthenticationError
 from adapters.tryton.rpc import TrytonRpc
-from runtime.child_process import log_tail, prepare_child, stop_process_group
+from runtime.child_process import log_tail, spawn_logged, stop_process_group
 from runtime.ports import port_is_free
 from runtime.state_dir import prepare_state_dir, private_file, tighten_sqlite_files
 
@@ -190,20 +190,7 @@ class TrytonServer:
             raise TrytonServerError(f"no Tryton database at {self.database_file} (run prepare_database first)")
         self.write_config()
         tighten_sqlite_files(self.database_file)
-        log = private_file(self.log_file).open("ab")
-        try:
-            self._process = subprocess.Popen(
-                command,
-                cwd=self.tryton_dir,
-                env=child_environment(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                preexec_fn=prepare_child,
-            )
-        finally:
-            log.close()
+        self._process = spawn_logged(command, self.log_file, cwd=self.tryton_dir, env=child_environment())
         await self._wait_until_serving(timeout)
 
     async def _wait_until_serving(self, timeout: float) -> None:
