@@ -63,7 +63,7 @@ from adapters.tryton.purchases import (
     write_note,
 )
 from adapters.tryton.receipts import TrytonReceipts
-from adapters.tryton.rpc import SYSTEM, TrytonRpc
+from adapters.tryton.rpc import SYSTEM, TrytonRpc, decimal_quantity
 from domain.purchasing import PurchaseOrder, Receipt, ReceiptLine
 from domain.system_records import ErpInvoice, ErpInvoiceDraft, ErpPoLineChange, ErpPurchaseOrder, MatchedLine
 
@@ -170,7 +170,7 @@ class TrytonProcurement:
         if change.unit_price is not None and change.unit_price != target["unit_price"]:
             writes["unit_price"] = change.unit_price
         if change.status == "cancelled" and extra.get("status") != "cancelled":
-            extra.update(status="cancelled", quantity=str(change.quantity or target["quantity"]))
+            extra.update(status="cancelled", quantity=str(change.quantity or decimal_quantity(target["quantity"])))
             writes["quantity"] = 0
         elif change.status == "open" and extra.get("status") == "cancelled":
             writes["quantity"] = change.quantity or extra.pop("quantity")

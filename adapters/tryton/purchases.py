@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.errors import BusinessRuleError, NotFoundError
-from adapters.tryton.rpc import SYSTEM, TrytonRpc
+from adapters.tryton.rpc import SYSTEM, TrytonRpc, decimal_quantity
 
 NOTE_MARKER = "--- supplybridge ---"
 PURCHASE_FIELDS = ["reference", "number", "state", "party.code", "purchase_date", "currency.code", "comment"]
@@ -201,7 +201,7 @@ def erp_po_body(purchase: Mapping[str, Any], lines: Sequence[Mapping[str, Any]])
             {
                 "line": line["sequence"],
                 "item_id": related(line, "product.code"),
-                "quantity": Decimal(extra["quantity"]) if cancelled else line["quantity"],
+                "quantity": Decimal(extra["quantity"]) if cancelled else decimal_quantity(line["quantity"]),
                 "uom": related(line, "unit.symbol"),
                 "unit_price": line["unit_price"],
                 "need_by": extra.get("need_by") or line.get("delivery_date"),

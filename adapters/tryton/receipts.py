@@ -29,7 +29,7 @@ from typing import Any
 
 from adapters.errors import BusinessRuleError, TransientError
 from adapters.tryton.purchases import TrytonBooks, refused, related
-from adapters.tryton.rpc import TrytonWarning
+from adapters.tryton.rpc import TrytonWarning, decimal_quantity
 from domain.purchasing import Receipt, ReceiptLine
 
 SHIPMENT = "stock.shipment.in"
@@ -215,7 +215,7 @@ class TrytonReceipts:
         lines = [
             ReceiptLine(
                 line=numbers[int(str(move["origin"]).split(",")[1])],
-                quantity=move["quantity"],
+                quantity=decimal_quantity(move["quantity"]),
                 uom=related(move, "unit.symbol"),
             )
             for move in moves

@@ -56,6 +56,13 @@ def encode(value: Any) -> Any:
     return value
 
 
+def decimal_quantity(value: float | int | Decimal) -> Decimal:
+    """A Tryton quantity (a Float field: 20.0) as the Decimal the rest of SupplyBridge uses and the
+    sandbox ERP answers (20): the float's shortest text, a whole number without a fraction."""
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
+
+
 def decode(value: Any) -> Any:
     """Tryton's JSON encoding back to Python values, recursively."""
     if isinstance(value, dict):

@@ -45,8 +45,9 @@ async def opened(erp: ErpUnderTest, ids: TestIds, supplier_id: str = "SUP-0002")
     return await erp.procurement.create_purchase_order(po, idempotency_key=ids.key("po"))
 
 
-def lines_of(po: ErpPurchaseOrder) -> list[tuple[int, str, Decimal, str, Decimal, str]]:
-    return [(ln.line, ln.item_id, ln.quantity, ln.uom, ln.unit_price, ln.status) for ln in po.lines]
+def lines_of(po: ErpPurchaseOrder) -> list[tuple[int, str, str, str, Decimal, str]]:
+    """Quantities in their text form: what callers show and sum (Tryton's 20.0 must read 20)."""
+    return [(ln.line, ln.item_id, str(ln.quantity), ln.uom, ln.unit_price, ln.status) for ln in po.lines]
 
 
 async def received(erp: ErpUnderTest, ids: TestIds, po_number: str, line: int, quantity: str, uom: str) -> Receipt:
@@ -63,8 +64,8 @@ def voucher_draft(ids: TestIds, po_number: str, *, status: str = "on_hold") -> E
 
 
 OPEN_LINES = [
-    (1, "ITM-1002", Decimal(20), "CS", Decimal("84.50"), "open"),
-    (2, "ITM-1003", Decimal(10), "BX", Decimal("112.80"), "open"),
+    (1, "ITM-1002", "20", "CS", Decimal("84.50"), "open"),
+    (2, "ITM-1003", "10", "BX", Decimal("112.80"), "open"),
 ]
 
 
@@ -221,7 +222,8 @@ async def test_a_receipt_is_recorded_once_per_key_and_listed(erp: ErpUnderTest, 
 
     assert again == receipt and receipt.receipt_id
     assert (receipt.po_number, receipt.received_by) == (po_number, "dock-2")
-    assert [(ln.line, ln.quantity, ln.uom) for ln in receipt.lines] == [(1, Decimal(12), "CS"), (2, Decimal(10), "BX")]
+    # In the text form callers show and sum (Tryton keeps quantities as floats: 12.0 must read 12)
+    assert [(ln.line, str(ln.quantity), ln.uom) for ln in receipt.lines] == [(1, "12", "CS"), (2, "10", "BX")]
     assert await erp.procurement.list_receipts(po_number) == [receipt]
 
     rest = await received(erp, ids, po_number, 1, "8", "CS")

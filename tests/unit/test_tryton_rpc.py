@@ -12,9 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.errors import AuthenticationError, BusinessRuleError, TransientError
-from adapters.tryton.rpc import TrytonRpc, decode, encode
+from adapters.tryton.rpc import TrytonRpc, decimal_quantity, decode, encode
 
 
 class Script:
@@ -113,3 +115,15 @@ def test_values_travel_in_tryton_s_json_encoding() -> None:
     assert encoded["price"] == {"__class__": "Decimal", "decimal": "12.50"}
     assert encoded["when"] == {"__class__": "date", "year": 2026, "month": 11, "day": 25}
     assert decode(json.loads(json.dumps(encoded))) == values
+
+
+@pytest.mark.parametrize(("value", "text"), [(20.0, "20"), (12.5, "12.5"), (0.1, "0.1"), (3, "3"), (Decimal("8.50"), "8.5")])
+def test_a_tryton_quantity_reads_as_the_decimal_we_send(value: float | int | Decimal, text: str) -> None:
+    assert str(decimal_quantity(value)) == text
+
+
+@given(st.decimals(min_value=0, max_value=10**9, places=4, allow_nan=False, allow_infinity=False))
+def test_a_quantity_through_a_tryton_float_comes_back_equal_and_without_trailing_zeros(sent: Decimal) -> None:
+    back = decimal_quantity(float(sent))
+    assert back == sent
+    assert back == back.to_integral_value() and "." not in str(back) or not str(back).endswith("0")
