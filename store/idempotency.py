@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +28,22 @@ from store.models import IdempotencyRow, utcnow
 
 DEFAULT_LEASE = timedelta(seconds=60)
 _CLAIM_ATTEMPTS = 3
+
+# The statements of every request (claim, answer), built once with bound parameters: built per
+# call with the values embedded, SQLAlchemy's statement construction and cache keys cost more CPU
+# than the API's Temporal start (bench/api.py).
+_ROWS = IdempotencyRow.__table__
+_THIS_KEY = (_ROWS.c.principal == bindparam("b_principal"), _ROWS.c.key == bindparam("b_key"))
+_PURGE_EXPIRED_KEY = delete(_ROWS).where(*_THIS_KEY, _ROWS.c.expires_at < bindparam("b_now"))
+_CLAIM = insert(_ROWS)  # a Core INSERT, the values given at execution: no ORM unit of work
+_ANSWER = {
+    "state": "done",
+    "status_code": bindparam("b_status"),
+    "response_body": bindparam("b_body"),
+    "lease_expires_at": None,
+}
+_STORE_ANSWER = update(_ROWS).where(*_THIS_KEY).values(_ANSWER)
+_STORE_ANSWER_OF_CLAIM = update(_ROWS).where(*_THIS_KEY, _ROWS.c.attempt == bindparam("b_attempt")).values(_ANSWER)
 
 
 @dataclass(frozen=True)
@@ -91,19 +107,20 @@ class IdempotencyRecords:
             try:
                 with self._sessions.begin() as session:  # one transaction: purge an expired record, insert
                     self._purge_key_in(session, principal, key, now)
-                    session.execute(  # a plain INSERT: the ORM's unit of work costs more than the write
-                        insert(IdempotencyRow).values(
-                            principal=principal,
-                            key=key,
-                            method=method,
-                            path=path,
-                            request_hash=request_hash,
-                            state="in_flight",
-                            attempt=1,
-                            created_at=now,
-                            expires_at=now + retention,
-                            lease_expires_at=now + lease,
-                        )
+                    session.execute(
+                        _CLAIM,
+                        {
+                            "principal": principal,
+                            "key": key,
+                            "method": method,
+                            "path": path,
+                            "request_hash": request_hash,
+                            "state": "in_flight",
+                            "attempt": 1,
+                            "created_at": now,
+                            "expires_at": now + retention,
+                            "lease_expires_at": now + lease,
+                        },
                     )
                 return Claim(attempt=1)
             except IntegrityError:
@@ -144,11 +161,7 @@ class IdempotencyRecords:
 
     @staticmethod
     def _purge_key_in(session: Session, principal: str, key: str, now: datetime) -> None:
-        session.execute(
-            delete(IdempotencyRow).where(
-                IdempotencyRow.principal == principal, IdempotencyRow.key == key, IdempotencyRow.expires_at < now
-            )
-        )
+        session.execute(_PURGE_EXPIRED_KEY, {"b_principal": principal, "b_key": key, "b_now": now})
 
     def complete(
         self,
@@ -164,18 +177,11 @@ class IdempotencyRecords:
         `audit`, the request's audit entry is appended in the same transaction (one commit, and
         an answer is never recorded without its entry), whether or not the claim still held."""
 
-        conditions = [IdempotencyRow.principal == principal, IdempotencyRow.key == key]
-        if attempt is not None:
-            conditions.append(IdempotencyRow.attempt == attempt)
-        store = (
-            update(IdempotencyRow)
-            .where(*conditions)
-            .values(state="done", status_code=status_code, response_body=body, lease_expires_at=None)
-            .execution_options(synchronize_session=False)
-        )
+        statement = _STORE_ANSWER if attempt is None else _STORE_ANSWER_OF_CLAIM
+        parameters = {"b_principal": principal, "b_key": key, "b_status": status_code, "b_body": body, "b_attempt": attempt}
 
         def store_response(session: Session) -> bool:  # one UPDATE, no read first
-            return int(session.execute(store).rowcount) == 1  # type: ignore[attr-defined]
+            return int(session.execute(statement, parameters).rowcount) == 1  # type: ignore[attr-defined]
 
         if audit is not None:
             return self._audit.append_with(audit, store_response)[1]
