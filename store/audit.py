@@ -15,9 +15,9 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +31,7 @@ T = TypeVar("T")
 
 # The append's two statements, built once: a statement built per call (values embedded) spent
 # most of an API request's CPU in SQLAlchemy's statement construction and cache keys.
-_ENTRIES = AuditEntryRow.__table__
+_ENTRIES = cast(Table, AuditEntryRow.__table__)
 _HEAD = select(_ENTRIES.c.seq, _ENTRIES.c.hash).order_by(_ENTRIES.c.seq.desc()).limit(1)
 _APPEND = insert(_ENTRIES)  # a Core INSERT, the values given at execution: no ORM unit of work
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,11 +33,11 @@ _CLAIM_ATTEMPTS = 3
 # The statements of every request (claim, answer), built once with bound parameters: built per
 # call with the values embedded, SQLAlchemy's statement construction and cache keys cost more CPU
 # than the API's Temporal start (bench/api.py).
-_ROWS = IdempotencyRow.__table__
+_ROWS = cast(Table, IdempotencyRow.__table__)
 _THIS_KEY = (_ROWS.c.principal == bindparam("b_principal"), _ROWS.c.key == bindparam("b_key"))
 _PURGE_EXPIRED_KEY = delete(_ROWS).where(*_THIS_KEY, _ROWS.c.expires_at < bindparam("b_now"))
 _CLAIM = insert(_ROWS)  # a Core INSERT, the values given at execution: no ORM unit of work
-_ANSWER = {
+_ANSWER: dict[str, Any] = {
     "state": "done",
     "status_code": bindparam("b_status"),
     "response_body": bindparam("b_body"),
@@ -178,7 +179,13 @@ class IdempotencyRecords:
         an answer is never recorded without its entry), whether or not the claim still held."""
 
         statement = _STORE_ANSWER if attempt is None else _STORE_ANSWER_OF_CLAIM
-        parameters = {"b_principal": principal, "b_key": key, "b_status": status_code, "b_body": body, "b_attempt": attempt}
+        parameters = {
+            "b_principal": principal,
+            "b_key": key,
+            "b_status": status_code,
+            "b_body": body,
+            "b_attempt": attempt,
+        }
 
         def store_response(session: Session) -> bool:  # one UPDATE, no read first
             return int(session.execute(statement, parameters).rowcount) == 1  # type: ignore[attr-defined]
