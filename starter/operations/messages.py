@@ -12,7 +12,12 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeVar, cast
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
@@ -107,7 +112,7 @@ async def _execute_update(
         call = client.get_workflow_handle(workflow_id).execute_update(update, arg)
         try:
             answer = await asyncio.wait_for(call, bound)
-        except TimeoutError:
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):  # the SDK's word for our bound's cancel
             raise StillApplying(workflow_id, bound) from None
     return cast(R, answer)
 

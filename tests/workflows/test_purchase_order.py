@@ -3,8 +3,10 @@ SLAs with time skipping, receipts, invoices, holds, cancel with compensation, co
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -16,12 +18,15 @@ from domain.po_models import (
     PoPolicy,
     PoRejectionKind,
     PoResult,
+    ReceiptRequest,
     PoStatus,
     SupplierHoldNotice,
 )
 from domain.purchasing import AckLineStatus
 from domain.supplier import CredentialDocument, VendorRegistration
 from domain.system_records import ErpPoStatus
+from starter import operations as ops
+from starter.operations import messages
 from tests.support.harness import Harness, Systems
 from tests.workflows.po_support import (
     SHORT,
@@ -330,3 +335,28 @@ async def test_a_long_po_continues_as_new_and_keeps_its_progress(harness: Harnes
     assert result.outcome is PoOutcome.CLOSED and len(result.receipts) == 21
     latest = await harness.client.get_workflow_handle(handle.id).describe()
     assert latest.run_id != first_run
+
+
+async def test_a_receipt_the_erp_is_slow_to_take_is_still_applying_then_applied(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI's and API's bound on an Update, against a real Temporal: the SDK turns the bound's
+    cancellation into its own error, which must still read as "still being applied" (the run has
+    the receipt), never as a failure."""
+    handle = await open_po(harness, purchase_order())
+    erp = harness.systems.procurement
+    released = asyncio.Event()
+    record_receipt = erp.record_receipt
+
+    async def slow_receipt(*args: Any, **kwargs: Any) -> Any:
+        await released.wait()
+        return await record_receipt(*args, **kwargs)
+
+    monkeypatch.setattr(erp, "record_receipt", slow_receipt)
+    monkeypatch.setattr(messages, "UPDATE_WAIT_SECONDS", 1.0)
+    with pytest.raises(ops.StillApplying, match="still being applied"):
+        await ops.record_receipt(harness.client, "PO-2026-000451", ReceiptRequest(line=1, quantity=Decimal(5)))
+
+    released.set()
+    await until(handle, lambda s: s.lines[0].received == 5)
+    assert len(erp.receipts["PO-2026-000451"]) == 1
