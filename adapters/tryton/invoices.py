@@ -73,6 +73,9 @@ class TrytonInvoices:
             INVOICE_FIELDS,
         ):
             if read_note(row.get("comment")).get("create_key") == key:
+                if draft.status == "approved" and row["state"] == "draft":  # lost before it was posted
+                    await books.button(INVOICE, "post", [row["id"]])
+                    return await self._get(str(row["id"]))
                 return erp_invoice(row)
         party = await books.party(invoice.supplier_id)
         purchase = await books.find_purchase(invoice.po_number)

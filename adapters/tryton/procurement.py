@@ -85,7 +85,9 @@ class TrytonProcurement:
         existing = await books.find_purchase(po.po_number)
         if existing is not None:
             if read_note(existing.get("comment")).get("create_key") == idempotency_key:
-                return await self._shown(existing)
+                if existing["state"] == "draft":  # the create's answer was lost before it was quoted
+                    await books.button(PURCHASE, "quote", [existing["id"]])
+                return await self.get_purchase_order(po.po_number)
             raise refused("duplicate_po_number", f"purchase order {po.po_number} already exists")
         party = await books.party(po.supplier_id)
         currency = await books.cached_id("currency.currency", "code", po.currency)
@@ -175,7 +177,7 @@ class TrytonProcurement:
         elif change.status == "open" and extra.get("status") == "cancelled":
             writes["quantity"] = change.quantity or extra.pop("quantity")
             extra["status"] = "open"
-        if writes:
+        if writes or purchase["state"] == "draft":  # draft: a retry after the write, before `quote`
             await self._write_line(purchase, target["id"], writes)
             purchase = await books.require_purchase(po_number)
         await books.save_note(PURCHASE, purchase, note, po_summary(note, "open"))
@@ -295,5 +297,6 @@ class TrytonProcurement:
         books = self._books
         if purchase["state"] == "quotation":
             await books.button(PURCHASE, "draft", [purchase["id"]])
-        await books.write("purchase.line", [line_id], values)
+        if values:
+            await books.write("purchase.line", [line_id], values)
         await books.button(PURCHASE, "quote", [purchase["id"]])

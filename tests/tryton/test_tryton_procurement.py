@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from adapters.errors import BusinessRuleError, NotFoundError
+from adapters.errors import BusinessRuleError, NotFoundError, TransientError
 from adapters.tryton.procurement import TrytonProcurement
 from adapters.tryton.rpc import TrytonRpc
 from domain.purchasing import Invoice, PurchaseOrder, ReceiptLine
@@ -195,3 +195,58 @@ async def test_vouchers_are_supplier_invoices_posted_when_approved(erp: TrytonPr
     listed = await erp.list_invoices(supplier_id="SUP-0002", po_number="PO-T-4")
     assert [v.invoice_number for v in listed] == ["NSS-1", "NSS-2", "NSS-3"]
     assert await erp.list_invoices(po_number="PO-T-NONE") == []
+
+
+async def test_a_create_whose_answer_is_lost_is_finished_by_its_retry(
+    erp: TrytonProcurement, rpc: TrytonRpc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A create is two steps in Tryton (create, then `quote` a purchase / `post` an approved
+    invoice). When the create's answer is lost, the retry finds the record by its key: it must
+    take the second step too, not answer with a draft."""
+    books = erp._books
+    create = books.create
+
+    async def answer_lost(model: str, values: Any) -> list[int]:
+        await create(model, values)
+        monkeypatch.setattr(books, "create", create)  # once
+        raise TransientError("erp", f"{model}.create: the answer was lost")
+
+    monkeypatch.setattr(books, "create", answer_lost)
+    with pytest.raises(TransientError):
+        await erp.create_purchase_order(po("PO-T-9"), idempotency_key="lost")
+    assert (await purchase_of(rpc, "PO-T-9"))["state"] == "draft"  # made, never quoted
+    assert (await erp.create_purchase_order(po("PO-T-9"), idempotency_key="lost")).status == "open"
+    assert (await purchase_of(rpc, "PO-T-9"))["state"] == "quotation"
+
+    monkeypatch.setattr(books, "create", answer_lost)
+    clean = ErpInvoiceDraft(invoice=invoice("PO-T-9", "NSS-9"), status="approved", approved_amount=Decimal("2818.00"))
+    with pytest.raises(TransientError):
+        await erp.create_invoice(clean, idempotency_key="lost-invoice")
+    voucher = await erp.create_invoice(clean, idempotency_key="lost-invoice")
+    assert voucher.status == "approved"
+    invoices = await rpc.search_read("account.invoice", [("reference", "=", "NSS-9")], ["state"])
+    assert [row["state"] for row in invoices] == ["posted"]
+
+
+async def test_a_line_change_whose_answer_is_lost_is_quoted_by_its_retry(
+    erp: TrytonProcurement, rpc: TrytonRpc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quantity change is draft -> write -> quote in Tryton; the write's answer lost, the retry
+    finds nothing left to write and must still quote the purchase again."""
+    await erp.create_purchase_order(po("PO-T-10"), idempotency_key="create")
+    books = erp._books
+    write = books.write
+
+    async def answer_lost(model: str, ids: Any, values: Any) -> None:
+        await write(model, ids, values)
+        monkeypatch.setattr(books, "write", write)  # once
+        raise TransientError("erp", f"{model}.write: the answer was lost")
+
+    monkeypatch.setattr(books, "write", answer_lost)
+    change = ErpPoLineChange(quantity=Decimal(25))
+    with pytest.raises(TransientError):
+        await erp.change_po_line("PO-T-10", 1, change, idempotency_key="more")
+    assert (await purchase_of(rpc, "PO-T-10"))["state"] == "draft"
+    changed = await erp.change_po_line("PO-T-10", 1, change, idempotency_key="more")
+    assert changed.lines[0].quantity == 25 and changed.status == "open"
+    assert (await purchase_of(rpc, "PO-T-10"))["state"] == "quotation"
