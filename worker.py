@@ -46,7 +46,6 @@ from adapters.master_data import MasterDataPort
 from adapters.master_data_http import (
     HttpAnalyticsMaster,
     HttpContractsMaster,
-    HttpErpMaster,
     HttpVendorManagementMaster,
 )
 from adapters.replenishment_events import ReplenishmentEventsPort
@@ -247,7 +246,7 @@ async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
                 store=store,
                 master_data=[
                     HttpVendorManagementMaster(clients["vendor-management"]),
-                    HttpErpMaster(clients["erp"]),
+                    chosen.master,
                     HttpContractsMaster(clients["contracts"]),
                     HttpAnalyticsMaster(clients["analytics"]),
                 ],
@@ -263,7 +262,7 @@ async def activity_objects(settings: Settings) -> AsyncIterator[list[object]]:
                 relay=relay_config(settings),
                 alerts=store.alerts,
                 runs=TemporalRuns(),
-                probes=list(clients.values()),
+                probes=[*(client for system, client in clients.items() if system != "erp"), chosen.probe],
                 reports=report_ports(store, settings.state_dir / "reports"),
             )
     finally:

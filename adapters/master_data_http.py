@@ -1,6 +1,8 @@
 """`MasterDataPort` over HTTP for the four systems that hold supplier and item master data (the
 sandbox's `/vendor-management`, `/erp`, `/contracts`, `/analytics`): the mapping of each system's
-shape to the canonical fields of adapters/master_data.py and back."""
+shape to the canonical fields of adapters/master_data.py and back. The helpers that build canonical
+values (`record`, `digits`, `fingerprint`, `last4`, `address`, `item_keys`) are shared with the
+Tryton ERP's master data (adapters/tryton/master_data.py)."""
 
 from __future__ import annotations
 
@@ -31,33 +33,33 @@ def _when(body: dict[str, Any]) -> datetime | None:
         return None
 
 
-def _record(
+def record(
     system: MasterSystem, local_id: str, body: dict[str, Any], fields: dict[str, Any], **more: Any
 ) -> SystemRecord:
     stamp = _when(body)
     return SystemRecord(system, local_id, {k: FieldValue(v, stamp) for k, v in fields.items()}, **more)
 
 
-def _digits(value: Any) -> str | None:
+def digits(value: Any) -> str | None:
     text = "".join(ch for ch in str(value or "") if ch.isdigit())
     return text or None
 
 
 def _tax_id(body: dict[str, Any]) -> str | None:
-    return _digits((body.get("tax_id") or {}).get("value"))
+    return digits((body.get("tax_id") or {}).get("value"))
 
 
-def _fingerprint(routing_last4: str | None, account_last4: str | None) -> str | None:
+def fingerprint(routing_last4: str | None, account_last4: str | None) -> str | None:
     if not routing_last4 and not account_last4:
         return None
     return f"routing ..{routing_last4 or '?'} account ..{account_last4 or '?'}"
 
 
-def _last4(value: Any) -> str | None:
+def last4(value: Any) -> str | None:
     return "".join(ch for ch in str(value or "") if ch.isalnum())[-4:] or None
 
 
-def _address(value: Any) -> dict[str, Any] | None:
+def address(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         return None
     return {k: v for k, v in value.items() if k in ("line1", "line2", "city", "state", "postal_code", "country")}
@@ -124,17 +126,15 @@ class HttpVendorManagementMaster(_HttpSystem):
                 f"{d.get('kind')}:{d.get('expires_on') or 'no expiry'}" for d in body.get("documents") or []
             ],
             "diversity": body.get("diversity"),
-            "address": _address(body.get("address")),
+            "address": address(body.get("address")),
             "payment_terms": body.get("payment_terms"),
-            "bank_account": _fingerprint(_last4(bank.get("routing_number")), _last4(bank.get("account_number"))),
+            "bank_account": fingerprint(last4(bank.get("routing_number")), last4(bank.get("account_number"))),
             "erp_supplier_id": body.get("erp_supplier_id"),
             "unspsc_categories": body.get("categories"),
         }
         links = ((ERP, body["erp_supplier_id"]),) if body.get("erp_supplier_id") else ()
         tax_id = fields["tax_id"]
-        return _record(
-            VM, body["vendor_id"], body, fields, match_keys={"tax_id": tax_id} if tax_id else {}, links=links
-        )
+        return record(VM, body["vendor_id"], body, fields, match_keys={"tax_id": tax_id} if tax_id else {}, links=links)
 
     async def write(
         self, entity: Entity, record_key: str, local_id: str | None, changes: dict[str, Any], idempotency_key: str
@@ -165,7 +165,7 @@ class HttpErpMaster(_HttpSystem):
     def _canonical(self, entity: Entity, body: dict[str, Any]) -> SystemRecord:
         if entity is Entity.ITEMS:
             fields = {name: body.get(source) for name, source in self.ITEM.items()}
-            return _record(ERP, body["item_id"], body, fields, match_keys=_item_keys(body))
+            return record(ERP, body["item_id"], body, fields, match_keys=item_keys(body))
         sites = [s for s in body.get("sites") or [] if s.get("purpose") == "remit_to"]
         remit: dict[str, Any] = sites[-1] if sites else {}
         bank = (body.get("bank_accounts") or [{}])[-1]
@@ -175,15 +175,15 @@ class HttpErpMaster(_HttpSystem):
             "tax_id": _tax_id(body),
             "status": ERP_STATUSES.get(str(body.get("status"))),
             "diversity": body.get("diversity"),
-            "address": _address(remit.get("address")),
+            "address": address(remit.get("address")),
             "payment_terms": body.get("payment_terms"),
-            "bank_account": _fingerprint(bank.get("routing_number_last4"), bank.get("account_number_last4")),
+            "bank_account": fingerprint(bank.get("routing_number_last4"), bank.get("account_number_last4")),
             "erp_supplier_id": body["erp_supplier_id"],
             "unspsc_categories": body.get("categories"),
         }
         vendor_id = (body.get("external_ids") or {}).get("vendor_management")
         tax_id = fields["tax_id"]
-        return _record(ERP, body["erp_supplier_id"], body, fields, match_keys={"tax_id": tax_id} if tax_id else {},
+        return record(ERP, body["erp_supplier_id"], body, fields, match_keys={"tax_id": tax_id} if tax_id else {},
                        links=((VM, vendor_id),) if vendor_id else ())  # fmt: skip
 
     async def write(
@@ -232,15 +232,13 @@ class HttpContractsMaster(_HttpSystem):
     def _canonical(self, entity: Entity, body: dict[str, Any]) -> SystemRecord:
         if entity is Entity.ITEMS:
             fields = {name: body.get(source) for name, source in self.ITEM.items()}
-            return _record(CONTRACTS, body["item_id"], body, fields, match_keys=_item_keys(body))
+            return record(CONTRACTS, body["item_id"], body, fields, match_keys=item_keys(body))
         if entity is Entity.CONTRACTS:
             fields = {name: body.get(source) for name, source in self.CONTRACT.items()}
-            return _record(
-                CONTRACTS, body["contract_id"], body, fields, match_keys={"contract_id": body["contract_id"]}
-            )
+            return record(CONTRACTS, body["contract_id"], body, fields, match_keys={"contract_id": body["contract_id"]})
         fields = {name: body.get(source) for name, source in self.SUPPLIER.items()}
         erp_id = body.get("erp_supplier_id")
-        return _record(CONTRACTS, body["supplier_ref"], body, fields, links=((ERP, erp_id),) if erp_id else ())
+        return record(CONTRACTS, body["supplier_ref"], body, fields, links=((ERP, erp_id),) if erp_id else ())
 
     async def write(
         self, entity: Entity, record_key: str, local_id: str | None, changes: dict[str, Any], idempotency_key: str
@@ -269,8 +267,8 @@ class HttpAnalyticsMaster(_HttpSystem):
         links = ((VM, body["key"]),) if entity is Entity.SUPPLIERS else ()
         keys = {"contract_id": body["key"]} if entity is Entity.CONTRACTS else {}
         if entity is Entity.ITEMS:
-            keys = _item_keys({"item_id": body["key"], "gtin": body.get("gtin")})
-        return _record(ANALYTICS, body["key"], body, fields, links=links, match_keys=keys)
+            keys = item_keys({"item_id": body["key"], "gtin": body.get("gtin")})
+        return record(ANALYTICS, body["key"], body, fields, links=links, match_keys=keys)
 
     async def write(
         self, entity: Entity, record_key: str, local_id: str | None, changes: dict[str, Any], idempotency_key: str
@@ -279,6 +277,6 @@ class HttpAnalyticsMaster(_HttpSystem):
         await self._client.request("PUT", path, json=changes, idempotency_key=idempotency_key)
 
 
-def _item_keys(body: dict[str, Any]) -> dict[str, str]:
+def item_keys(body: dict[str, Any]) -> dict[str, str]:
     keys = {"item_id": body.get("item_id"), "gtin": body.get("gtin")}
     return {k: str(v) for k, v in keys.items() if v}

@@ -228,9 +228,15 @@ async def create_product(rpc: TrytonRpc, item: Mapping[str, Any], accounting_cat
     [template_id] = await rpc.create("product.template", [{
         "name": item["description"], "type": "goods", "purchasable": True,
         "default_uom": base_uom, "purchase_uom": base_uom, "account_category": accounting_category_id,
-        "products": [("create", [{"suffix_code": item_id}])],
+        "products": [("create", [{"suffix_code": item_id, **_gtin_identifier(item)}])],
     }])  # fmt: skip
     return template_id
+
+
+def _gtin_identifier(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The item's GTIN as the product's EAN identifier (what adapters/tryton/master_data.py reads)."""
+    gtin = item.get("gtin")
+    return {"identifiers": [("create", [{"type": "ean", "code": gtin}])]} if gtin else {}
 
 
 async def seed_suppliers(rpc: TrytonRpc, suppliers: Sequence[Mapping[str, Any]]) -> int:

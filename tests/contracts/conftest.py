@@ -2,12 +2,14 @@
 
 Decisions:
 - Every contract test takes `erp` (or `erp_losing_answers`), parametrized over `ERPS`: the sandbox
-  over HTTP (`HttpErp`, `HttpErpProcurement`) and Tryton over JSON-RPC (`TrytonErp`,
-  `TrytonProcurement`). One sandbox and one Tryton (tests/support/tryton.py, the cached
-  bootstrapped template) serve the whole session per xdist worker, and neither is reset between
-  tests, as Tryton cannot be cheaply: tests make their own records, with ids unique to the test
-  and the same in every run and worker (`TestIds`), and never count on an empty ERP. Seeded
-  master data (SUP-0001.., ITM-1001..) is shared by both ERPs and never changed by a test.
+  over HTTP (`HttpErp`, `HttpErpProcurement`, `HttpErpMaster`) and Tryton over JSON-RPC
+  (`TrytonErp`, `TrytonProcurement`, `TrytonErpMaster`). One sandbox and one Tryton
+  (tests/support/tryton.py, the cached bootstrapped template) serve the whole session per xdist
+  worker, and neither is reset between tests, as Tryton cannot be cheaply: tests make their own
+  records, with ids unique to the test and the same in every run and worker (`TestIds`), and never
+  count on an empty ERP. Seeded master data (SUP-0001.., ITM-1001..) is shared by both ERPs and
+  never changed by a test (items cannot be made through a port: the item write test puts back the
+  description it changed, and gives a Tryton item the GTIN of the seed).
 - Without the `tryton` extra the tryton half skips with `TRYTON_MISSING`; the sandbox half runs.
 - Clients are made per test (an httpx client belongs to the event loop of its test).
 - `LoseFirstAnswerToEachWrite` is the fault injection of the retry contract: each kind of write
@@ -31,6 +33,7 @@ import httpx
 import pytest
 
 import adapters.http
+import adapters.tryton.master_data
 import adapters.tryton.suppliers
 from adapters.erp import ErpPort
 from adapters.erp_http import HttpErp
@@ -39,6 +42,9 @@ from adapters.erp_procurement_http import HttpErpProcurement
 from adapters.errors import TransientError
 from adapters.fault_transport import FaultyTransport, TransportFaults
 from adapters.http import SystemClient
+from adapters.master_data import MasterDataPort
+from adapters.master_data_http import HttpErpMaster
+from adapters.tryton.master_data import TrytonErpMaster
 from adapters.tryton.procurement import TrytonProcurement
 from adapters.tryton.rpc import READ_METHODS, TrytonRpc
 from adapters.tryton.suppliers import TrytonErp
@@ -50,7 +56,7 @@ ERPS = ["sandbox", "tryton"]
 # Where each ERP's adapters keep their page size: a test makes pages small to page with few records.
 PAGE_SIZES: dict[str, tuple[tuple[ModuleType, str], ...]] = {
     "sandbox": ((adapters.http, "PAGE_SIZE"),),
-    "tryton": ((adapters.tryton.suppliers, "PAGE_SIZE"),),
+    "tryton": ((adapters.tryton.suppliers, "PAGE_SIZE"), (adapters.tryton.master_data, "PAGE_SIZE")),
 }
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RETRIES_AFTER_LOST_ANSWERS = 12
@@ -59,11 +65,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class ErpUnderTest:
-    """One ERP's two ports, and the transport that loses answers when the test asked for it."""
+    """One ERP's two ports and its master data, and the transport that loses answers when the test
+    asked for it."""
 
     name: str
     suppliers: ErpPort
     procurement: ErpProcurementPort
+    master: MasterDataPort
     transport: LoseFirstAnswerToEachWrite | None = None
 
 
@@ -198,7 +206,9 @@ async def _connected(server: ErpServer, transport: LoseFirstAnswerToEachWrite | 
             "erp", sandbox.system_url("erp"), token=sandbox.token, timeout=10.0, transport=transport, attempts=1
         )
         async with client:
-            yield ErpUnderTest(server.name, HttpErp(client), HttpErpProcurement(client), transport)
+            yield ErpUnderTest(
+                server.name, HttpErp(client), HttpErpProcurement(client), HttpErpMaster(client), transport
+            )
         return
     assert server.tryton is not None
     endpoint = server.tryton
@@ -206,7 +216,7 @@ async def _connected(server: ErpServer, transport: LoseFirstAnswerToEachWrite | 
         endpoint.url, endpoint.database, user=endpoint.user, password=endpoint.password, transport=transport
     )
     async with rpc:
-        yield ErpUnderTest(server.name, TrytonErp(rpc), TrytonProcurement(rpc), transport)
+        yield ErpUnderTest(server.name, TrytonErp(rpc), TrytonProcurement(rpc), TrytonErpMaster(rpc), transport)
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from domain.po_models import (
     PoPolicy,
     PoRejectionKind,
     PoResult,
-    ReceiptRequest,
     PoStatus,
+    ReceiptRequest,
     SupplierHoldNotice,
 )
 from domain.purchasing import AckLineStatus
