@@ -21,10 +21,13 @@ starter/api/webhooks.py authorizes events against; `events:write` alone speaks f
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Annotated, Any
 
 import jwt
@@ -130,7 +133,7 @@ def _malformed(detail: str) -> ProblemError:
     return ProblemError(401, "Invalid token", detail, auth=True)
 
 
-def _names(claims: dict[str, Any], name: str) -> frozenset[str]:
+def _names(claims: Mapping[str, Any], name: str) -> frozenset[str]:
     """A list claim: absent, a list of strings, or one space-separated string (OAuth2's `scope`
     form). Anything else is a malformed token."""
     value = claims.get(name)
@@ -143,8 +146,9 @@ def _names(claims: dict[str, Any], name: str) -> frozenset[str]:
     raise _malformed(f"the bearer token's {name} claim must be a list of strings or a space-separated string")
 
 
-def _check_times(settings: Settings, claims: dict[str, Any]) -> None:
-    """`exp`, `iat` (and `nbf` if present) are numbers; the lifetime is at most the cap."""
+def _check_times(settings: Settings, claims: Mapping[str, Any]) -> None:
+    """`exp`, `iat` (and `nbf` if present) are numbers; the lifetime is at most the cap; `exp` has
+    not passed (checked here on every use: a verified token's claims are kept, see `_verified`)."""
     for name in ("exp", "iat", "nbf"):
         value = claims.get(name)
         if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
@@ -152,18 +156,33 @@ def _check_times(settings: Settings, claims: dict[str, Any]) -> None:
     cap = 60 * settings.jwt_max_lifetime_minutes
     if claims["exp"] - claims["iat"] > cap:
         raise _malformed(f"the bearer token lives longer than the {settings.jwt_max_lifetime_minutes} minutes allowed")
+    if claims["exp"] <= time.time():
+        raise ProblemError(401, "Token expired", "the bearer token has expired", auth=True)
+
+
+VERIFIED_TOKENS = 1024  # tokens whose signature was checked, kept: a client sends one token many times
+
+
+@functools.lru_cache(maxsize=VERIFIED_TOKENS)
+def _verified(token: str, secret: str, audience: str, issuer: str) -> Mapping[str, Any]:
+    """The claims of a token whose signature, audience, issuer, `iat` and `nbf` hold, read-only.
+    Kept per exact token (a refused one raises and is not kept), so a client's next request with
+    the same token skips the signature check; time only moves on, so of these checks only
+    expiry can change its answer, and `_check_times` checks it on every use."""
+    claims = jwt.decode(
+        token,
+        secret,
+        algorithms=["HS256"],
+        audience=audience,
+        issuer=issuer,
+        options={"require": ["exp", "iat", "iss", "aud", "sub"], "verify_exp": False},
+    )
+    return MappingProxyType(claims)
 
 
 def principal_from_token(settings: Settings, token: str) -> Principal:
     try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            settings.jwt_secret.get_secret_value(),
-            algorithms=["HS256"],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
-        )
+        claims = _verified(token, settings.jwt_secret.get_secret_value(), settings.jwt_audience, settings.jwt_issuer)
     except jwt.ExpiredSignatureError:
         raise ProblemError(401, "Token expired", "the bearer token has expired", auth=True) from None
     except jwt.InvalidAudienceError:

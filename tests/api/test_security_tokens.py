@@ -140,3 +140,29 @@ def test_token_issue_binds_suppliers_and_systems() -> None:
     assert code == 2 and "ttl_minutes" in output
     code, output = cli("token", "api-key", "--subject", "erp", "--scopes", "events:write", "--system", "erp", "--json")
     assert code == 0 and json.loads(output)["settings_entry"]["systems"] == ["erp"]
+
+
+def test_a_token_verified_before_is_refused_once_it_expires_or_under_another_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A verified token's claims are kept so its signature is checked once (the API bench): its
+    expiry is still checked on every use, and the kept claims serve only the same secret."""
+    token = signed(SETTINGS, exp=int(time.time()) + 60)["Authorization"][7:]
+    assert principal_from_token(SETTINGS, token).subject == "mallory"
+    assert principal_from_token(SETTINGS, token).subject == "mallory"  # kept
+
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(ProblemError) as expired:
+        principal_from_token(SETTINGS, token)
+    assert (expired.value.status, expired.value.title) == (401, "Token expired")
+
+    monkeypatch.undo()
+    rotated = Settings(environment="development", jwt_secret="another-secret-of-at-least-32-characters!")
+    with pytest.raises(ProblemError) as refused:
+        principal_from_token(rotated, token)
+    assert refused.value.status == 401
+    forged = token[: token.rindex(".") + 1] + "A" * 43
+    for _ in range(2):  # a refused token is never kept
+        with pytest.raises(ProblemError):
+            principal_from_token(SETTINGS, forged)
