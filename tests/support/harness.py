@@ -33,6 +33,7 @@ from tests.support.event_fakes import EmptyOutbox
 from tests.support.fakes import FakeContracts, FakeErp, FakeScreening, FakeStore, FakeVendorManagement
 from tests.support.intake_fakes import FakeIntakeStore
 from tests.support.kpi_traffic import unused_report_ports
+from tests.support.lost_updates import RetryLostUpdates
 from tests.support.master_data_fakes import FakeMasterSystem, FakeSyncRecords, master_systems
 from tests.support.procurement_fakes import FakeAp, FakeInventory, FakeProcurementErp, FakeVendorChannel
 from worker import WORKFLOWS, activity_functions, build_activities, workflow_runner
@@ -129,7 +130,9 @@ async def running_harness(systems: Systems) -> AsyncIterator[Harness]:
     """A time-skipping environment with our search attributes and a worker over `systems`."""
     converter = data_converter(Settings(environment="development"))
     async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=converter, test_server_existing_path=str(test_server_path())
+        data_converter=converter,
+        test_server_existing_path=str(test_server_path()),
+        interceptors=[RetryLostUpdates()],  # the test server's own race: tests/support/lost_updates.py
     ) as env:
         await ensure_search_attributes(env.client, REGISTRATION)
         async with worker_harness(env, systems) as harness:
