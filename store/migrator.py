@@ -26,7 +26,7 @@ _in_process = threading.Lock()
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic config pointing at the packaged migrations (and at `url`, when given). Alembic is
-    imported here, not at the top: every CLI command imports the store, few migrate (about 0.2 s
+    imported here, not at the top: every CLI command imports the store, few migrate (about 0.4 s
     of each command's start)."""
     from alembic.config import Config
 

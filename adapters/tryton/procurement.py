@@ -85,8 +85,9 @@ class TrytonProcurement:
         existing = await books.find_purchase(po.po_number)
         if existing is not None:
             if read_note(existing.get("comment")).get("create_key") == idempotency_key:
-                if existing["state"] == "draft":  # the create's answer was lost before it was quoted
-                    await books.button(PURCHASE, "quote", [existing["id"]])
+                if existing["state"] != "draft":
+                    return await self._shown(existing)
+                await books.button(PURCHASE, "quote", [existing["id"]])  # the answer was lost before `quote`
                 return await self.get_purchase_order(po.po_number)
             raise refused("duplicate_po_number", f"purchase order {po.po_number} already exists")
         party = await books.party(po.supplier_id)

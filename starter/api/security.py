@@ -153,11 +153,11 @@ def _check_times(settings: Settings, claims: Mapping[str, Any]) -> None:
         value = claims.get(name)
         if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise _malformed(f"the bearer token's {name} claim must be a number (seconds since 1970)")
+    if claims["exp"] <= time.time():
+        raise ProblemError(401, "Token expired", "the bearer token has expired", auth=True)
     cap = 60 * settings.jwt_max_lifetime_minutes
     if claims["exp"] - claims["iat"] > cap:
         raise _malformed(f"the bearer token lives longer than the {settings.jwt_max_lifetime_minutes} minutes allowed")
-    if claims["exp"] <= time.time():
-        raise ProblemError(401, "Token expired", "the bearer token has expired", auth=True)
 
 
 VERIFIED_TOKENS = 1024  # tokens whose signature was checked, kept: a client sends one token many times
@@ -183,8 +183,6 @@ def _verified(token: str, secret: str, audience: str, issuer: str) -> Mapping[st
 def principal_from_token(settings: Settings, token: str) -> Principal:
     try:
         claims = _verified(token, settings.jwt_secret.get_secret_value(), settings.jwt_audience, settings.jwt_issuer)
-    except jwt.ExpiredSignatureError:
-        raise ProblemError(401, "Token expired", "the bearer token has expired", auth=True) from None
     except jwt.InvalidAudienceError:
         raise ProblemError(401, "Wrong audience", "the bearer token is not for this API", auth=True) from None
     except jwt.InvalidIssuerError:
