@@ -39,6 +39,10 @@ SKIP_MARKER = "<!-- doctest: skip -->"
 LONG_RUNNING = re.compile(r"^(make|docker)\b|^(\.venv/bin/)?supplybridge\s+(up|worker|sandbox|api|demo)\b")
 EXPECTED_EXIT = re.compile(r"#\s*exits\s+(\d+)\s*$")
 FAILED = 97  # the script's exit code when a command exits other than expected
+# A hang guard for the whole script (about 80 commands, ~60 of them CLI processes of ~2 s each):
+# it took 215-228 s in full-suite runs on 2 busy cores and once passed 240 s, so it has room here,
+# and the test its own pytest-timeout above the suite's 300 s.
+SCRIPT_SECONDS = 480
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,7 @@ def test_a_failing_command_fails_the_script_and_names_its_line() -> None:
     assert done.returncode == FAILED and "README.md:6: exit 1, expected 0" in done.stderr, done.stderr
 
 
+@pytest.mark.timeout(SCRIPT_SECONDS + 60)
 def test_every_readme_block_runs_in_order_against_a_fresh_stack(readme_stack: Stack, scratch: Path) -> None:
     runs, _ = readme_commands(README.read_text())
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPLYBRIDGE_")}
@@ -151,7 +156,7 @@ def test_every_readme_block_runs_in_order_against_a_fresh_stack(readme_stack: St
         env=env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=SCRIPT_SECONDS,
     )
     failed = re.search(r"README\.md:(\d+): exit", done.stderr)
     where = next((c.text for c in runs if failed and c.line == int(failed.group(1))), "")
