@@ -22,7 +22,6 @@ import re
 import shlex
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,7 +148,6 @@ def test_every_readme_block_runs_in_order_against_a_fresh_stack(readme_stack: St
         SUPPLYBRIDGE_API_PORT=readme_stack.api.rsplit(":", 1)[1],
         SUPPLYBRIDGE_SANDBOX_PORT=readme_stack.sandbox.rsplit(":", 1)[1],
     )
-    started = time.monotonic()
     done = subprocess.run(
         ["bash", "--noprofile", "--norc", "-c", script(runs, default_ports_of(readme_stack))],
         cwd=scratch,
@@ -164,4 +162,3 @@ def test_every_readme_block_runs_in_order_against_a_fresh_stack(readme_stack: St
     assert done.returncode == 0, f"{where}\n--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}"
     assert f"+ README.md:{runs[-1].line}" in done.stderr, "the last command did not run"
     # alone about 80 s; `make test` runs it beside another test process (and its stack) on 2 cores
-    assert time.monotonic() - started < 240, "the README's blocks should run in well under 240 s"

@@ -66,7 +66,7 @@ def test_a_breach_becomes_a_po_for_the_cheapest_supplier_and_a_second_breach_ord
     assert Decimal(order["erp"]["lines"][0]["quantity"]) == Decimal(31)
     consume(stack, CENTRAL, GLOVES, "1")
     joined = eventually(lambda: (s := status(stack, CENTRAL, GLOVES)).get("breaches") == 2 and s,
-                        what="the second breach joining")  # fmt: skip
+                        timeout=60, what="the second breach joining")  # fmt: skip
     assert joined["order"]["po_number"] == order["po_number"]
     pos = stack.sandbox_get("/erp/purchase-orders?limit=500")["items"]
     assert [p["po_number"] for p in pos if p["po_number"].startswith("RPL-")] == [order["po_number"]]
