@@ -10,7 +10,8 @@ worker in the workflow's headers) adds `StartWorkflow`, `RunWorkflow`, `StartAct
 Exporters, from the settings: OTLP/HTTP to `SUPPLYBRIDGE_OTLP_ENDPOINT` (`<endpoint>/v1/traces`;
 the metrics go to `<endpoint>/v1/metrics`, runtime/otlp_metrics.py), the console
 (`SUPPLYBRIDGE_TELEMETRY=console`), both, or none. With none, no SDK tracer provider is installed
-and nothing is instrumented: spans stay OpenTelemetry's no-ops and cost nothing per request.
+and nothing is instrumented (the Temporal client gets no tracing interceptor): spans stay
+OpenTelemetry's no-ops and cost nothing per request.
 
 No tax id, bank number or personal name leaves in a span: every exporter is wrapped in
 `ScrubbingSpanExporter`, which rewrites each span's attributes, event attributes and status
