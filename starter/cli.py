@@ -6,36 +6,21 @@ the request."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from collections.abc import Iterable
 from importlib import metadata
 from typing import Annotated
 
 import typer
 
 from runtime.logs import configure_logging
-from starter import (
-    cli_alerts,
-    cli_dead_letters,
-    cli_decisions,
-    cli_edi,
-    cli_governance,
-    cli_intake,
-    cli_master_data,
-    cli_onboarding,
-    cli_procurement,
-    cli_queues,
-    cli_replenishment,
-    cli_report,
-    cli_runs,
-    cli_services,
-    cli_subscriptions,
-)
 from starter.output import ExitCode, print_error
 
 # Help is plain text (rich_markup_mode=None): brackets in it are printed as written, never read
 # as Rich markup. Subcommand groups are made the same way (cli_common.command_group).
-app = typer.Typer(
+cli = typer.Typer(
     add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False, rich_markup_mode=None
 )
 
@@ -46,7 +31,7 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@cli.callback()
 def common(
     ctx: typer.Context,
     address: Annotated[
@@ -67,32 +52,84 @@ def common(
     }
 
 
-for command in (
-    cli_onboarding.onboard,
-    cli_onboarding.status,
-    cli_decisions.approve,
-    cli_decisions.reject,
-    cli_queues.queues,
-    cli_intake.intake,
-    *cli_services.COMMANDS,
-):
-    app.command()(command)
-app.add_typer(cli_procurement.po_app, name="po")
-app.add_typer(cli_procurement.invoice_app, name="invoice")
-app.add_typer(cli_decisions.exceptions_app, name="exceptions")
-app.add_typer(cli_governance.token_app, name="token")
-app.add_typer(cli_governance.audit_app, name="audit")
-app.add_typer(cli_master_data.schedules_app, name="schedules")
-app.add_typer(cli_master_data.sync_app, name="sync")
-app.add_typer(cli_replenishment.inventory_app, name="inventory")
-app.add_typer(cli_replenishment.replenishment_app, name="replenishment")
-app.add_typer(cli_intake.partners_app, name="partners")
-app.add_typer(cli_dead_letters.dead_letters_app, name="dead-letters")
-app.add_typer(cli_edi.edi_app, name="edi")
-app.add_typer(cli_subscriptions.subscriptions_app, name="subscriptions")
-app.add_typer(cli_alerts.alerts_app, name="alerts")
-app.add_typer(cli_report.report_app, name="report")
-app.add_typer(cli_runs.runs_app, name="runs")
+# Where each command lives: (module, attribute). A top-level command is a function, a group a
+# Typer app. `main` imports only the module of the command it was asked for: importing all of
+# them (SQLAlchemy and the store, FastAPI, the Temporal client, every workflow) took about 1 s of
+# every command's start, and most commands need a third of that. Help without a command, and an
+# unknown command (its error suggests the closest), load them all.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "onboard": ("starter.cli_onboarding", "onboard"),
+    "status": ("starter.cli_onboarding", "status"),
+    "approve": ("starter.cli_decisions", "approve"),
+    "reject": ("starter.cli_decisions", "reject"),
+    "queues": ("starter.cli_queues", "queues"),
+    "intake": ("starter.cli_intake", "intake"),
+    "up": ("starter.cli_services", "up"),
+    "worker": ("starter.cli_services", "worker"),
+    "sandbox": ("starter.cli_services", "sandbox"),
+    "api": ("starter.cli_services", "api"),
+    "events": ("starter.cli_services", "events"),
+    "demo": ("starter.cli_services", "demo"),
+}
+GROUPS: dict[str, tuple[str, str]] = {
+    "po": ("starter.cli_procurement", "po_app"),
+    "invoice": ("starter.cli_procurement", "invoice_app"),
+    "exceptions": ("starter.cli_decisions", "exceptions_app"),
+    "token": ("starter.cli_governance", "token_app"),
+    "audit": ("starter.cli_governance", "audit_app"),
+    "schedules": ("starter.cli_master_data", "schedules_app"),
+    "sync": ("starter.cli_master_data", "sync_app"),
+    "inventory": ("starter.cli_replenishment", "inventory_app"),
+    "replenishment": ("starter.cli_replenishment", "replenishment_app"),
+    "partners": ("starter.cli_intake", "partners_app"),
+    "dead-letters": ("starter.cli_dead_letters", "dead_letters_app"),
+    "edi": ("starter.cli_edi", "edi_app"),
+    "subscriptions": ("starter.cli_subscriptions", "subscriptions_app"),
+    "alerts": ("starter.cli_alerts", "alerts_app"),
+    "report": ("starter.cli_report", "report_app"),
+    "runs": ("starter.cli_runs", "runs_app"),
+}
+_OPTIONS_WITH_VALUES = {"--address", "--namespace", "--task-queue", "--ui-port"}  # `common`'s
+_registered: set[str] = set()
+
+
+def register(names: Iterable[str]) -> typer.Typer:
+    """`cli` with these commands added (in the order of the tables above)."""
+    wanted = set(names)
+    for name, (module, attribute) in (*COMMANDS.items(), *GROUPS.items()):
+        if name in wanted and name not in _registered:
+            target = getattr(importlib.import_module(module), attribute)
+            if name in GROUPS:
+                cli.add_typer(target, name=name)
+            else:
+                cli.command()(target)
+            _registered.add(name)
+    return cli
+
+
+def requested_command(argv: list[str]) -> str | None:
+    """The command named on this command line, when it is one we know; None for help, a bare
+    `supplybridge`, or an unknown name."""
+    arguments = iter(argv)
+    for argument in arguments:
+        if argument in _OPTIONS_WITH_VALUES:
+            next(arguments, None)
+        elif not argument.startswith("-"):
+            return argument if argument in COMMANDS or argument in GROUPS else None
+    return None
+
+
+def app_for(argv: list[str]) -> typer.Typer:
+    """The CLI with what this command line needs: its command, or every command."""
+    command = requested_command(argv)
+    return register([command] if command else [*COMMANDS, *GROUPS])
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`starter.cli.app`, as imported elsewhere (tests): the CLI with every command."""
+    if name == "app":
+        return register([*COMMANDS, *GROUPS])
+    raise AttributeError(name)
 
 
 def main() -> None:
@@ -100,6 +137,7 @@ def main() -> None:
     client can otherwise crash at interpreter shutdown (PyGILState_Release)."""
     configure_logging()
     as_json = "--json" in sys.argv
+    app = app_for(sys.argv[1:])
     try:
         code = app(standalone_mode=False)
     except typer.Exit as done:
