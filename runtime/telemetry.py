@@ -37,7 +37,6 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.trace import Status
 
 from domain.observability import scrub_attributes, scrub_text
-from runtime.metrics import install_metrics
 from runtime.settings import Settings
 
 NOT_TRACED = "/health$,/ready$,/metrics$,/docs,/redoc,/openapi.json$"
@@ -141,6 +140,8 @@ def configure_telemetry(settings: Settings, service_name: str) -> None:
     """Once per process, before the Temporal client connects: metrics (runtime/metrics.py
     `install_metrics`) and, when an exporter is configured, tracing (the global tracer provider,
     httpx instrumented; the API instruments its app with `instrument_api`)."""
+    from runtime.metrics import install_metrics  # here: a command that never configures skips its imports
+
     global _configured
     if _configured:
         return

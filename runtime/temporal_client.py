@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from temporalio.client import Client
-from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.client import Client, Interceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.service import TLSConfig
@@ -44,6 +43,14 @@ def _tls(settings: Settings) -> TLSConfig | bool:
     return True
 
 
+def _interceptors() -> list[Interceptor]:
+    if not tracing_enabled():
+        return []
+    from temporalio.contrib.opentelemetry import TracingInterceptor  # imported only by a process that traces
+
+    return [TracingInterceptor()]
+
+
 async def connect(settings: Settings, *, target: str | None = None) -> Client:
     address = target or settings.temporal_address
     try:
@@ -52,7 +59,7 @@ async def connect(settings: Settings, *, target: str | None = None) -> Client:
                 address,
                 namespace=settings.temporal_namespace,
                 data_converter=data_converter(settings),
-                interceptors=[TracingInterceptor()] if tracing_enabled() else [],
+                interceptors=_interceptors(),
                 tls=_tls(settings),
                 api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
             ),
