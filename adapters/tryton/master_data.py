@@ -281,8 +281,8 @@ def _address(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
     subdivision = (row.get("subdivision.") or {}).get("code")
     if subdivision:
         state = subdivision.split("-", 1)[-1]
-    else:  # no subdivision record: TrytonErp.add_site kept the state before the postal code
-        state, _, postal_code = postal_code.partition(" ") if " " in postal_code else ("", "", postal_code)
+    else:  # no subdivision record: the state is in front of the postal code (adapters/tryton/parties.py)
+        state, postal_code = p.state_and_postal_code(postal_code)
     country = (row.get("country.") or {}).get("code") or DEFAULT_COUNTRY
     fields = {"line1": line1, "line2": line2 or None, "city": row.get("city"), "state": state or None}
     return shared.address({**fields, "postal_code": postal_code, "country": country})

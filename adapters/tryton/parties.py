@@ -24,6 +24,9 @@ Decisions (Tryton 8 with party, account_invoice, bank):
   "SupplyBridge: on hold" (shown in Tryton's party list) and the reason an untyped identifier
   `hold-reason:<reason>` (shown on the party form). An archived party reads as `inactive` even
   while held, as in the sandbox.
+- An address's state is Tryton's `country.subdivision` when the database has it; without it (ours
+  has no subdivision records) the state is kept in front of the postal code, as on a US envelope
+  ("IL 60611"): `postal_code_with_state` writes that, `state_and_postal_code` reads it apart.
 - Idempotency keys are untyped identifiers `supplybridge-key:<scope>:<key> sha256:<digest>`: the
   digest is of the request body, so the same key with another body is `idempotency_key_reused`.
 """
@@ -54,6 +57,18 @@ KEY_PREFIX = "supplybridge-key:"
 DIGEST_MARK = " sha256:"
 PARTY_FIELDS = ["code", "name", "active", "categories", "supplier_payment_term"]
 IDENTIFIER_FIELDS = ["party", "type", "code", "code_compact", "address"]
+
+
+def postal_code_with_state(state: str, postal_code: str) -> str:
+    """The postal code field of an address whose state Tryton has no subdivision for."""
+    return f"{state} {postal_code}"
+
+
+def state_and_postal_code(field: str) -> tuple[str, str]:
+    """`postal_code_with_state` read apart: (state, postal code); a field without a state in
+    front (typed into Tryton by a person) is all postal code."""
+    state, space, postal_code = field.partition(" ")
+    return (state, postal_code) if space else ("", field)
 
 
 def like_literal(text: str) -> str:

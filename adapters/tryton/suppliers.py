@@ -213,8 +213,8 @@ class TrytonErp:
         return (await self._rpc.create("bank", [{"party": bank_party}]))[0]
 
     async def _address_values(self, site: SupplierSite) -> dict[str, Any]:
-        """Country and state as Tryton's records when it has them; a state it lacks stays
-        readable in front of the postal code, as on a US envelope ("IL 60611")."""
+        """Country and state as Tryton's records when it has them; a state it lacks goes in front
+        of the postal code (adapters/tryton/parties.py)."""
         address = site.address
         country = await self._rpc.search_read("country.country", [("code", "=", address.country)], ["id"], limit=1)
         state_code = f"{address.country}-{address.state}"
@@ -223,7 +223,9 @@ class TrytonErp:
         return {
             "street_unstructured": street,
             "city": address.city,
-            "postal_code": address.postal_code if state else f"{address.state} {address.postal_code}",
+            "postal_code": address.postal_code
+            if state
+            else p.postal_code_with_state(address.state, address.postal_code),
             "country": country[0]["id"] if country else None,
             "subdivision": state[0]["id"] if state else None,
             "invoice": site.purpose is SitePurpose.REMIT_TO,
