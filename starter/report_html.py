@@ -30,10 +30,10 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from domain.kpi_durations import durations
 from domain.kpi_models import DURATION_UNITS, Durations, HistogramBin, KpiReport
 from domain.kpi_models import human_duration as _d
 from domain.kpi_models import human_rate as _pct
-from domain.kpis import durations
 
 COLORS = ("#0969da", "#bf3989", "#1a7f37", "#9a6700", "#8250df", "#cf222e", "#57606a")
 RC: dict[Any, Any] = {"svg.fonttype": "none", "text.parse_math": False, "font.size": 9, "axes.spines.top": False,

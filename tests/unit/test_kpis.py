@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from domain.events import BusinessEvent
+from domain.kpi_durations import HISTOGRAM_BINS, percentile, run_id_of
 from domain.kpi_models import DeadLetterCounts, Durations, KpiInputs, KpiReport, KpiWindow, RunRecord
-from domain.kpis import HISTOGRAM_BINS, SLA_BREACH_TYPES, compute_kpis, percentile, run_id_of
+from domain.kpis import SLA_BREACH_TYPES, compute_kpis
 from starter.operations.kpis import ONBOARDING_WORKFLOW_TYPE, asked_window
 from tests.support.kpi_traffic import DAY, T0, day_of_traffic
 from workflows.onboarding import SupplierOnboardingWorkflow
