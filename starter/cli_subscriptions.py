@@ -19,25 +19,23 @@ unknown or removed subscription, an unknown delivery, one that is not dead).
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
 
-from domain.subscriptions import Channel, Delivery, DeliveryStatus
+from domain.subscriptions import Channel
 from runtime.stack_record import StoreSource
 from runtime.webhooks import SIGNATURE_HEADER
+from starter import cli_deliveries as deliveries
 from starter.cli_common import (
     USER,
     ByOpt,
     JsonOpt,
-    choice_metavar,
-    choice_parser,
     command_group,
     run_async,
     settings_from,
-    short_reason,
 )
+from starter.cli_deliveries import IdArg
 from starter.cli_governance import StoreDirOpt, store_fields
 from starter.cli_intake import audit, with_store
 from starter.operations import subscriptions as subscription_ops
@@ -48,10 +46,6 @@ from store.outbox import SubscriptionExists
 subscriptions_app = command_group(
     "Event subscriptions: webhooks, the message broker and team channels; their deliveries and dead letters."
 )
-IdArg = Annotated[str, typer.Argument(metavar="ID", help="The subscription's id, e.g. erp-events.")]
-DeliveryIdArg = Annotated[int, typer.Argument(metavar="DELIVERY_ID", help="The delivery's number.")]
-LimitOpt = Annotated[int, typer.Option(min=1, max=500, help="At most this many.")]
-OffsetOpt = Annotated[int, typer.Option(min=0, help="Skip this many first.")]
 WebhookOpt = Annotated[str | None, typer.Option("--webhook", metavar="URL", help="POST the events to this https URL.")]
 BrokerOpt = Annotated[bool, typer.Option("--broker", help="Publish the events to the message broker of the settings.")]
 TeamOpt = Annotated[str | None, typer.Option("--team", help="A team's notification channel (with --url).")]
@@ -236,101 +230,6 @@ def subscriptions_test(
     return with_store(ctx, state_dir, as_json, work)
 
 
-DeliveryStatusOpt = Annotated[
-    DeliveryStatus | None,
-    typer.Option("--status", metavar=choice_metavar(DeliveryStatus), parser=choice_parser(DeliveryStatus),
-                 help="Only the deliveries with this status."),
-]  # fmt: skip
-
-
-@subscriptions_app.command("deliveries")
-def subscriptions_deliveries(
-    ctx: typer.Context,
-    subscription_id: IdArg,
-    status: DeliveryStatusOpt = None,
-    limit: LimitOpt = 50,
-    offset: OffsetOpt = 0,
-    state_dir: StoreDirOpt = None,
-    as_json: JsonOpt = False,
-) -> int:
-    """A subscription's deliveries, in the order the events were recorded."""
-
-    def work(store: Store, source: StoreSource) -> int:
-        if store.outbox.subscription(subscription_id) is None:
-            return print_error(f"no subscription {subscription_id} in that store", as_json, code=ExitCode.BAD_INPUT)
-        return print_deliveries(store.outbox.deliveries(subscription_id, status, limit, offset), as_json, source,
-                                limit=limit, offset=offset)  # fmt: skip
-
-    return with_store(ctx, state_dir, as_json, work)
-
-
-@subscriptions_app.command("dead-letters")
-def subscriptions_dead_letters(
-    ctx: typer.Context,
-    subscription_id: Annotated[
-        str | None, typer.Option("--subscription", metavar="ID", help="Only this subscription's.")
-    ] = None,
-    limit: LimitOpt = 50,
-    offset: OffsetOpt = 0,
-    state_dir: StoreDirOpt = None,
-    as_json: JsonOpt = False,
-) -> int:
-    """Deliveries that failed for good (dead), oldest first: the event, the attempts, the last error."""
-
-    def work(store: Store, source: StoreSource) -> int:
-        found = store.outbox.deliveries(subscription_id, DeliveryStatus.DEAD, limit, offset)
-        return print_deliveries(found, as_json, source, limit=limit, offset=offset)
-
-    return with_store(ctx, state_dir, as_json, work)
-
-
-@subscriptions_app.command("replay")
-def subscriptions_replay(
-    ctx: typer.Context,
-    delivery_id: DeliveryIdArg,
-    by: ByOpt = USER,
-    state_dir: StoreDirOpt = None,
-    as_json: JsonOpt = False,
-) -> int:
-    """Deliver a dead delivery again, in its turn (before the subscription's pending ones)."""
-
-    return close_dead(ctx, delivery_id, by, state_dir, as_json, "replayed")
-
-
-@subscriptions_app.command("discard")
-def subscriptions_discard(
-    ctx: typer.Context,
-    delivery_id: DeliveryIdArg,
-    reason: Annotated[str, typer.Option("--reason", help="Why it is not delivered (kept in the audit trail).")],
-    by: ByOpt = USER,
-    state_dir: StoreDirOpt = None,
-    as_json: JsonOpt = False,
-) -> int:
-    """Close a dead delivery without delivering it."""
-    refused = short_reason(reason, as_json)
-    if refused is not None:
-        return refused
-
-    return close_dead(ctx, delivery_id, by, state_dir, as_json, "discarded", reason=reason.strip())
-
-
-def close_dead(ctx: typer.Context, delivery_id: int, by: str, state_dir: Path | None, as_json: bool,
-               outcome: Literal["replayed", "discarded"], **details: str) -> int:  # fmt: skip
-    """Replay or discard a dead delivery, audited; exit 2 for an unknown one or one not dead."""
-    close = subscription_ops.replay if outcome == "replayed" else subscription_ops.discard
-
-    def work(store: Store, source: StoreSource) -> int:
-        try:
-            done = close(store.outbox, delivery_id, by)
-        except (LookupError, ValueError) as refused:
-            return print_error(str(refused), as_json, code=ExitCode.BAD_INPUT)
-        audit(store, by, f"event_delivery.{outcome}", ("event_delivery", str(delivery_id)), outcome,
-              subscription_id=done.subscription_id, event_id=done.event_id, **details)  # fmt: skip
-        return print_delivery(done, as_json, source)
-
-    return with_store(ctx, state_dir, as_json, work)
-
-
 def report_test(answer: subscription_ops.ReceiverAnswer, as_json: bool, source: StoreSource) -> ExitCode:
     """Exit 0 when the receiver took the test event, 1 with its reason when it did not."""
     if not answer.ok:
@@ -344,25 +243,8 @@ def report_test(answer: subscription_ops.ReceiverAnswer, as_json: bool, source: 
     return ExitCode.OK
 
 
-def print_deliveries(found: list[Delivery], as_json: bool, source: StoreSource, **page: int) -> int:
-    if as_json:
-        print_json(
-            {"ok": True, **store_fields(source), **page, "deliveries": [d.model_dump(mode="json") for d in found]}
-        )
-        return ExitCode.OK
-    for d in found:
-        failed = f" first failed {d.first_failed_at:%Y-%m-%d %H:%M:%S}" if d.first_failed_at else ""
-        print_line(f"{d.delivery_id:6} {d.status.value:9} {d.subscription_id} {d.event_type} {d.subject} "
-                   f"(event {d.event_id}) attempts {d.attempts}{failed}")  # fmt: skip
-        if d.last_error:
-            print_line(f"       {d.last_error}")
-    return ExitCode.OK
-
-
-def print_delivery(delivery: Delivery, as_json: bool, source: StoreSource) -> int:
-    if as_json:
-        print_json({"ok": True, **store_fields(source), "delivery": delivery.model_dump(mode="json")})
-        return ExitCode.OK
-    for label, value in delivery.model_dump(mode="json", exclude_none=True).items():
-        print_field(label.replace("_", " "), str(value))
-    return ExitCode.OK
+# What became of the deliveries: starter/cli_deliveries.py
+subscriptions_app.command("deliveries")(deliveries.subscriptions_deliveries)
+subscriptions_app.command("dead-letters")(deliveries.subscriptions_dead_letters)
+subscriptions_app.command("replay")(deliveries.subscriptions_replay)
+subscriptions_app.command("discard")(deliveries.subscriptions_discard)
