@@ -1,6 +1,7 @@
 """`supplybridge subscriptions add|list|show|remove|test|deliveries|dead-letters|replay|discard`
 (mounted by starter/cli.py): who receives the platform's business events, as CloudEvents, and
-what became of their deliveries (starter/operations/subscriptions.py; domain/subscriptions.py).
+what became of their deliveries (those four commands live in starter/cli_deliveries.py;
+starter/operations/subscriptions.py; domain/subscriptions.py).
 
 They read and write the store the way `partners` and `dead-letters` do: the running stack's, or
 the one named by --state-dir or SUPPLYBRIDGE_STORE_URL. Every change is audited with the person
