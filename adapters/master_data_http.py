@@ -6,7 +6,7 @@ Tryton ERP's master data (adapters/tryton/master_data.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -23,6 +23,14 @@ VM_HOLD_STATUSES = {"suspended": "hold", "credential_expired": "hold", "active":
                     "inactive": "inactive"}  # fmt: skip
 ERP_STATUSES = {"active": "active", "on_hold": "hold", "inactive": "inactive"}
 HOLD_REASON = "master-data sync: held in vendor management"
+WRITABLE_ERP_STATUSES = ("active", "hold", "inactive")
+
+
+def refuse_unknown_status(system: str, changes: Mapping[str, Any]) -> None:
+    """A supplier status the ERP cannot take is refused before anything is written (both ERPs)."""
+    status = changes.get("status", "active")
+    if status not in WRITABLE_ERP_STATUSES:
+        raise BusinessRuleError(system, "invalid_status", f"status {status!r} is not active, hold or inactive")
 
 
 def _when(body: dict[str, Any]) -> datetime | None:
@@ -195,6 +203,7 @@ class HttpErpMaster(_HttpSystem):
         if entity is Entity.ITEMS:
             await self._patch(f"/items/{quoted}", changes, self.ITEM, entity, idempotency_key)
             return
+        refuse_unknown_status(self._client.system, changes)
         rest = {k: v for k, v in changes.items() if k not in ("status", "address")}
         if rest:
             await self._patch(f"/suppliers/{quoted}", rest, self.HEADER, entity, idempotency_key)

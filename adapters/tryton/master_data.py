@@ -210,6 +210,7 @@ class TrytonErpMaster:
 
     async def _write_supplier(self, erp_supplier_id: str, changes: Mapping[str, Any], key: str) -> None:
         """In the sandbox's order: the header, the categories, the address, the status."""
+        shared.refuse_unknown_status(SYSTEM, changes)
         party = await self._one("party.party", erp_supplier_id, ["id"], EVEN_ARCHIVED, "supplier")
         values: dict[str, Any] = {}
         if "legal_name" in changes:
@@ -237,10 +238,8 @@ class TrytonErpMaster:
             await self._erp.place_hold(erp_supplier_id, shared.HOLD_REASON, idempotency_key=key)
         elif status == "active":
             await self._erp.release_hold(erp_supplier_id, shared.HOLD_REASON, idempotency_key=key)
-        elif status == "inactive":
+        else:  # inactive: any other status was refused before anything was written (`_write_supplier`)
             await self._erp.deactivate_supplier(erp_supplier_id, shared.HOLD_REASON, idempotency_key=key)
-        else:
-            raise BusinessRuleError(SYSTEM, "invalid_status", f"status {status!r} is not active, hold or inactive")
 
     async def _write_item(self, item_id: str, changes: Mapping[str, Any]) -> None:
         product = await self._one("product.product", item_id, ["id", "template"], None, "item")

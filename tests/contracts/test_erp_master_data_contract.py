@@ -185,3 +185,14 @@ async def test_can_write_answers_what_write_takes(erp: ErpUnderTest, ids: TestId
         assert refused.value.code == "field_not_writable"
     with pytest.raises(NotFoundError):
         await master.write(Entity.SUPPLIERS, "golden-4", "SUP-9999", {"legal_name": "Nobody LLC"}, ids.key("sync"))
+
+
+async def test_an_unknown_status_is_refused_before_anything_is_written(erp: ErpUnderTest, ids: TestIds) -> None:
+    supplier_id = await new_supplier(erp, ids)
+    before = await read_one(erp, Entity.SUPPLIERS, supplier_id)
+    changes = {"legal_name": f"Renamed {ids.token()} LLC", "status": "suspended"}
+    with pytest.raises(BusinessRuleError) as refused:
+        await erp.master.write(Entity.SUPPLIERS, "golden-4", supplier_id, changes, ids.key("sync"))
+    assert refused.value.code == "invalid_status"
+    assert "suspended" in str(refused.value)
+    assert await read_one(erp, Entity.SUPPLIERS, supplier_id) == before
