@@ -50,3 +50,11 @@ def test_a_po_command_does_not_import_the_store_or_the_api() -> None:
 def test_help_loads_every_command() -> None:
     loaded = _modules_after(["--help"])
     assert {"starter.cli_procurement", "starter.cli_services", "starter.cli_runs"} <= loaded
+
+
+def test_the_options_read_past_are_those_of_the_common_callback_that_take_a_value() -> None:
+    import typer.main
+
+    command = typer.main.get_command(cli.app)
+    taking_values = {opt for param in command.params if not getattr(param, "is_flag", False) for opt in param.opts}
+    assert taking_values - {"--help"} == cli._OPTIONS_WITH_VALUES
