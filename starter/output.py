@@ -97,6 +97,8 @@ def print_view(view: RunView, as_json: bool, *, ok: bool = True) -> None:
         print_field(label, value)
     if view.error:
         print_field("error", view.error, style="red")
+    if view.note:
+        print_field("note", view.note)
     if view.ui_url:
         print_line("Temporal UI:")
         print_line(view.ui_url)

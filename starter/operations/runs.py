@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -19,6 +19,10 @@ from workflows import search_attributes as sa
 
 M = TypeVar("M", bound=BaseModel)
 QUERY_TIMEOUT = timedelta(seconds=5)
+NO_ANSWER = (
+    "the run did not answer its status query within {seconds:g} s (no worker is running, or the run is busy "
+    "with a long step): the stage is from its search attributes; ask again for its lines and details"
+)
 # Stages where a run waits for someone else (a person, the vendor, the loading dock): `--wait`
 # returns there.
 SETTLED_STAGES = {
@@ -48,6 +52,9 @@ class RunView(BaseModel):
     outcome: str | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
+    note: str | None = Field(
+        default=None, description="why `result` is missing while the run runs: it did not answer its status query"
+    )
     ui_url: str | None = None
     # what `result` was dumped from: the status query's answer while the run runs, its result after
     _answer: BaseModel | None = PrivateAttr(default=None)
@@ -116,6 +123,7 @@ async def describe_run(client: Client, settings: Settings, workflow_id: str) -> 
         try:  # a query needs a worker: without one, the search attributes still tell the stage
             status = await handle.query(workflow.status, rpc_timeout=QUERY_TIMEOUT)
         except RPCError:
+            view.note = NO_ANSWER.format(seconds=QUERY_TIMEOUT.total_seconds())
             return view
         if status is not None:  # an intake answers None until its file is processed
             view.with_answer(status)

@@ -22,11 +22,12 @@ from domain.po_models import (
     ReceiptRequest,
     SupplierHoldNotice,
 )
-from domain.purchasing import AckLineStatus
+from domain.purchasing import AckLineStatus, purchase_order_workflow_id
 from domain.supplier import CredentialDocument, VendorRegistration
 from domain.system_records import ErpPoStatus
+from runtime.settings import Settings
 from starter import operations as ops
-from starter.operations import messages
+from starter.operations import messages, runs
 from tests.support.harness import Harness, Systems
 from tests.workflows.po_support import (
     SHORT,
@@ -360,3 +361,19 @@ async def test_a_receipt_the_erp_is_slow_to_take_is_still_applying_then_applied(
     released.set()
     await until(handle, lambda s: s.lines[0].received == 5)
     assert len(erp.receipts["PO-2026-000451"]) == 1
+
+
+async def test_a_run_that_does_not_answer_its_status_query_is_shown_with_why(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No worker polls the run's queue: its view has the stage of its search attributes and says
+    why there is nothing more (the CLI's `status` and the API's run views print it)."""
+    po = purchase_order(po_number="PO-2026-000452")
+    settings = Settings(task_queue=f"unpolled-{harness.task_queue}")
+    await ops.start_purchase_order(harness.client, settings, po, submitted_by="test")
+    monkeypatch.setattr(runs, "QUERY_TIMEOUT", timedelta(milliseconds=500))
+
+    view = await ops.describe_run(harness.client, settings, purchase_order_workflow_id(po.po_number))
+
+    assert (view.status, view.result) == ("running", None)
+    assert view.note is not None and "did not answer its status query within 0.5 s" in view.note
