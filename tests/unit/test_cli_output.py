@@ -61,6 +61,7 @@ def test_json_has_ok_and_status_only_for_a_run(capsys: pytest.CaptureFixture[str
         "outcome",
         "result",
         "error",
+        "note",
         "ui_url",
     }
 

@@ -29,7 +29,7 @@ def systems() -> Systems:
     return with_procurement_seed(seeded_systems())
 
 
-RUN_FIELDS = {"ok", "workflow_id", "workflow_type", "status", "stage", "outcome", "result", "error", "ui_url"}
+RUN_FIELDS = {"ok", "workflow_id", "workflow_type", "status", "stage", "outcome", "result", "error", "note", "ui_url"}
 
 
 async def cli(h: Harness, *args: str) -> tuple[int, dict[str, Any]]:
