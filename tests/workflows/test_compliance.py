@@ -66,8 +66,12 @@ async def test_credentials_warn_once_per_band_and_an_expired_one_holds_the_suppl
                                                               expires_on=today + timedelta(days=20)))  # fmt: skip
     register(harness, "VM-2", "Northgate", CredentialDocument(kind="state_license", expires_on=today))
 
-    first = await run(harness, CredentialExpiryWorkflow.run)
-    second = await run(harness, CredentialExpiryWorkflow.run)
+    # Waiting for the runs must not skip time: the renewal task the first run opens has SLA timers,
+    # and a leap past them of 20 days or more expires VM-1's insurance too (one loaded run
+    # published a second `supplier.credential_expired`, which only VM-1 could be).
+    with harness.env.auto_time_skipping_disabled():
+        first = await run(harness, CredentialExpiryWorkflow.run)
+        second = await run(harness, CredentialExpiryWorkflow.run)
 
     assert first.held == ["VM-2"] and len(first.warned) == 1 and len(first.tasks) == 1
     assert second.tasks == []  # the renewal task is already open
