@@ -14,6 +14,7 @@ from importlib import metadata
 from typing import Annotated
 
 import typer
+import typer.main
 
 from runtime.logs import configure_logging
 from starter.output import ExitCode, print_error
@@ -89,7 +90,6 @@ GROUPS: dict[str, tuple[str, str]] = {
     "report": ("starter.cli_report", "report_app"),
     "runs": ("starter.cli_runs", "runs_app"),
 }
-_OPTIONS_WITH_VALUES = {"--address", "--namespace", "--task-queue", "--ui-port"}  # `common`'s
 _registered: set[str] = set()
 
 
@@ -110,13 +110,21 @@ def register(names: Iterable[str]) -> typer.Typer:
 def requested_command(argv: list[str]) -> str | None:
     """The command named on this command line, when it is one we know; None for help, a bare
     `supplybridge`, or an unknown name."""
+    taking_values = _common_options_with_values()
     arguments = iter(argv)
     for argument in arguments:
-        if argument in _OPTIONS_WITH_VALUES:
+        if argument in taking_values:
             next(arguments, None)
         elif not argument.startswith("-"):
             return argument if argument in COMMANDS or argument in GROUPS else None
     return None
+
+
+def _common_options_with_values() -> set[str]:
+    """`common`'s options that take a value (`--address HOST:PORT`): read past, with their value,
+    when looking for the command's name."""
+    command = typer.main.get_command(cli)
+    return {name for param in command.params if not getattr(param, "is_flag", False) for name in param.opts}
 
 
 def app_for(argv: list[str]) -> typer.Typer:
