@@ -28,8 +28,8 @@ WRITABLE_ERP_STATUSES = ("active", "hold", "inactive")
 
 def refuse_unknown_status(system: str, changes: Mapping[str, Any]) -> None:
     """A supplier status the ERP cannot take is refused before anything is written (both ERPs)."""
-    status = changes.get("status", "active")
-    if status not in WRITABLE_ERP_STATUSES:
+    status = changes.get("status")
+    if "status" in changes and status not in WRITABLE_ERP_STATUSES:
         raise BusinessRuleError(system, "invalid_status", f"status {status!r} is not active, hold or inactive")
 
 

@@ -220,12 +220,11 @@ class TrytonErp:
         state_code = f"{address.country}-{address.state}"
         state = await self._rpc.search_read("country.subdivision", [("code", "=", state_code)], ["id"], limit=1)
         street = "\n".join(line for line in (address.line1, address.line2) if line)
+        postal_code = address.postal_code if state else p.postal_code_with_state(address.state, address.postal_code)
         return {
             "street_unstructured": street,
             "city": address.city,
-            "postal_code": address.postal_code
-            if state
-            else p.postal_code_with_state(address.state, address.postal_code),
+            "postal_code": postal_code,
             "country": country[0]["id"] if country else None,
             "subdivision": state[0]["id"] if state else None,
             "invoice": site.purpose is SitePurpose.REMIT_TO,
